@@ -1,0 +1,40 @@
+"""Regenerate the small datasets bundled in src/bayeskit/data (deterministic, fixed seeds).
+
+Run: .venv/bin/python examples/make_bundled_data.py
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA = Path(__file__).resolve().parents[1] / "src" / "bayeskit" / "data"
+
+
+def coin_flips() -> pd.DataFrame:
+    """100 flips of a bent coin (true heads probability 0.62), in the order they were made."""
+    rng = np.random.default_rng(20261123)
+    heads = (rng.uniform(size=100) < 0.62).astype(int)
+    return pd.DataFrame({"flip": np.arange(1, 101), "heads": heads})
+
+
+def measurements() -> pd.DataFrame:
+    """40 weighings of a 100 g reference mass; 4 came from a scale that was mis-tared by about +6 g."""
+    rng = np.random.default_rng(7)
+    grams = 100.0 + 0.5 * rng.standard_normal(40)
+    faulty = np.array([5, 17, 26, 33])
+    grams[faulty] += rng.uniform(5.0, 7.0, size=faulty.size)
+    return pd.DataFrame(
+        {
+            "weighing": np.arange(1, 41),
+            "grams": grams.round(3),
+            "faulty_scale": np.isin(np.arange(40), faulty).astype(int),
+        }
+    )
+
+
+if __name__ == "__main__":
+    DATA.mkdir(parents=True, exist_ok=True)
+    coin_flips().to_csv(DATA / "coin_flips.csv", index=False)
+    measurements().to_csv(DATA / "measurements.csv", index=False)
+    print(f"wrote {DATA}/coin_flips.csv and measurements.csv")

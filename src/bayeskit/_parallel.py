@@ -1,0 +1,28 @@
+"""Split large elementwise NumPy/SciPy work across CPU cores (ufuncs release the GIL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+__all__ = ["elementwise"]
+
+_MIN_CHUNK = 100_000
+
+
+def elementwise(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
+    """Apply an elementwise ``fn`` to broadcast ``arrays``, in threads when the arrays are large."""
+    broadcast = np.broadcast_arrays(*arrays)
+    shape = broadcast[0].shape
+    size = int(np.prod(shape))
+    num_workers = min(os.cpu_count() or 1, max(1, size // _MIN_CHUNK))
+    if num_workers == 1:
+        return np.asarray(fn(*broadcast))
+    flat = [np.ravel(a) for a in broadcast]
+    bounds = np.linspace(0, size, num_workers + 1).astype(int)
+    with ThreadPoolExecutor(num_workers) as pool:
+        parts = pool.map(lambda i: fn(*(a[bounds[i] : bounds[i + 1]] for a in flat)), range(num_workers))
+        return np.concatenate(list(parts)).reshape(shape)

@@ -1,0 +1,1 @@
+"""The ``bayeskit`` command line."""

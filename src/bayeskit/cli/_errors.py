@@ -1,0 +1,57 @@
+"""Exit codes and error reporting shared by every command: 0 ok, 1 failed, 2 bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class BadInput(Exception):
+    """User input the command cannot use; reported in one line, exit code 2."""
+
+
+@contextlib.contextmanager
+def bad_input_on_value_errors(context: str = "") -> Iterator[None]:
+    """Turn ValueError/TypeError raised while reading or validating user input into BadInput."""
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        prefix = f"{context}: " if context else ""
+        raise BadInput(f"{prefix}{error}") from error
+
+
+def report_and_exit(error: BaseException) -> None:
+    """Print an error to stderr (traceback only with BAYESKIT_DEBUG=1) and exit with its code."""
+    if isinstance(error, BadInput):
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+    if os.environ.get("BAYESKIT_DEBUG"):
+        traceback.print_exception(error)
+    print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+    if not os.environ.get("BAYESKIT_DEBUG"):
+        print("(set BAYESKIT_DEBUG=1 to see the traceback)", file=sys.stderr)
+    sys.exit(EXIT_FAILED)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a command so that BadInput exits 2 and any other failure exits 1, without a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if type(error).__name__ == "Exit" and hasattr(error, "exit_code"):  # typer.Exit
+                raise
+            report_and_exit(error)
+
+    return wrapper

@@ -1,0 +1,42 @@
+"""``bayeskit demo``: every workflow on bundled data, gathered into one HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bayeskit.datasets import load_dataset
+from bayeskit.report import Report
+
+__all__ = ["run_demo"]
+
+
+def _conjugate(report: Report) -> dict[str, Any]:
+    from bayeskit.report.conjugate import add_conjugate_sections, conjugate_results
+
+    heads = load_dataset("coin_flips")["heads"].to_numpy()
+    weighings = load_dataset("measurements")
+    grams, faulty = weighings["grams"].to_numpy(), weighings["faulty_scale"].to_numpy()
+    results = conjugate_results(heads, grams, faulty)
+    add_conjugate_sections(report, results, heads, grams)
+    return results
+
+
+# Each later workflow adds a (name, section builder) pair here; the demo runs them in order.
+SECTIONS = [("conjugate", _conjugate)]
+
+
+def run_demo(out: Path, progress=None) -> tuple[Path, dict[str, Any]]:
+    """Run every demo section, write ``out/index.html`` and return its path and the results."""
+    report = Report("bayeskit demo: models that know what they don't know")
+    report.text(
+        "Every number below is computed from data bundled with bayeskit by `make demo` "
+        "(or `bayeskit demo`); rerun it and you get the same report.",
+        css_class="note",
+    )
+    results: dict[str, Any] = {}
+    for name, build in SECTIONS:
+        if progress is not None:
+            progress(name)
+        results[name] = build(report)
+    return report.save(Path(out) / "index.html"), results

@@ -1,0 +1,43 @@
+"""Small datasets bundled with bayeskit, so every workflow runs with no arguments."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+
+__all__ = ["DATASETS", "dataset_path", "load_dataset"]
+
+DATASETS = {
+    "coin_flips": "100 flips of a bent coin in order: columns flip, heads (0/1).",
+    "measurements": (
+        "40 weighings of a 100 g mass, 4 from a mis-tared scale: columns weighing, grams, faulty_scale."
+    ),
+}
+
+
+def dataset_path(name: str):
+    """Path of a bundled CSV file.
+
+    Examples
+    --------
+    >>> dataset_path("coin_flips").name
+    'coin_flips.csv'
+
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(map(repr, DATASETS))}.")
+    return resources.files("bayeskit") / "data" / f"{name}.csv"
+
+
+def load_dataset(name: str) -> pd.DataFrame:
+    """Load a bundled dataset as a DataFrame.
+
+    Examples
+    --------
+    >>> load_dataset("coin_flips").shape
+    (100, 2)
+
+    """
+    with resources.as_file(dataset_path(name)) as path:
+        return pd.read_csv(path)

@@ -1,0 +1,68 @@
+"""The `bayeskit` command end to end, as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def bayeskit(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "bayeskit", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+def test_help_and_version():
+    result = bayeskit("--help")
+    assert result.returncode == 0
+    assert "demo" in result.stdout
+    version = bayeskit("--version")
+    assert version.returncode == 0 and version.stdout.startswith("bayeskit ")
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = bayeskit("demo", "--out", str(out), "--json")
+    return result, out
+
+
+def test_demo_writes_a_self_contained_report(demo_run):
+    result, out = demo_run
+    assert result.returncode == 0, result.stderr
+    page = (out / "index.html").read_text()
+    assert page.count("data:image/png;base64,") == 5
+    assert 'src="http' not in page and "<script src" not in page
+    for heading in ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor"):
+        assert heading in page
+
+
+def test_demo_json_on_stdout_and_messages_on_stderr(demo_run):
+    result, _ = demo_run
+    payload = json.loads(result.stdout)
+    conjugate = payload["conjugate"]
+    assert conjugate["num_flips"] == 100
+    low, high = conjugate["posterior"]["eti_95"]
+    assert low < conjugate["posterior"]["mean"] < high
+    robust = conjugate["robust"]
+    assert abs(robust["student_t_loc"] - robust["mean_of_good_weighings"]) < abs(
+        robust["gaussian_mle_mean"] - robust["mean_of_good_weighings"]
+    )
+    assert "wrote" in result.stderr
+
+
+def test_bad_output_path_exits_2_with_a_message(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("keep me")
+    result = bayeskit("demo", "--out", str(blocker))
+    assert result.returncode == 2
+    assert "`--out` must be a folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert blocker.read_text() == "keep me"
+
+
+def test_unknown_command_exits_2():
+    result = bayeskit("nope")
+    assert result.returncode == 2
+    assert "No such command" in result.stderr
