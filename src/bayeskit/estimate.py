@@ -14,14 +14,16 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 from scipy import optimize, special
 
 from bayeskit._validate import as_float_array, check_finite, check_positive
 from bayeskit.conjugate import BetaBinomial, GammaPoisson, NormalKnownVariance
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["GaussianFit", "StudentTFit", "gaussian_mle", "point_estimates", "student_t_mle"]
 
@@ -198,6 +200,8 @@ def point_estimates(prior: Any, observations: Any, prob: float = 0.95) -> pd.Dat
     with np.errstate(invalid="ignore", divide="ignore"):
         mle = np.where(num_obs > 0, totals / num_obs, np.nan)
     low, high = posterior.interval(prob)
+    import pandas as pd
+
     return pd.DataFrame(
         {"mle": mle, "map": posterior.mode(), "posterior_mean": posterior.mean(), "low": low, "high": high},
         index=pd.Index(num_obs.astype(int), name="num_obs"),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from bayeskit._rng import as_generator
 from bayeskit._validate import (
@@ -18,6 +17,9 @@ from bayeskit._validate import (
     check_prob,
 )
 from bayeskit.conjugate._intervals import Interval, equal_tailed, highest_density
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ExactPosterior"]
 
@@ -196,6 +198,8 @@ class ExactPosterior(ABC):
                 rows["mode"].append(np.broadcast_to(mode[name], shape)[index])
                 rows[low_label].append(interval[name].low[index])
                 rows[high_label].append(interval[name].high[index])
+        import pandas as pd
+
         return pd.DataFrame(rows, index=pd.Index(labels, name="parameter"))
 
     def _as_dict(self, value: Any) -> dict[str, Any]:

@@ -52,14 +52,14 @@ def write_atomic(path: str | os.PathLike, text: str) -> Path:
 
 @dataclass
 class Report:
-    r"""An HTML report assembled section by section.
+    """An HTML report assembled section by section.
 
     Examples
     --------
     >>> report = Report("Demo")
     >>> report.heading("Numbers").text("Two plus two is four.")
     Report(title='Demo', 2 blocks)
-    >>> "<h2 id=\\"numbers\\">Numbers</h2>" in report.render()
+    >>> '<h2 id="numbers">Numbers</h2>' in report.render()
     True
 
     """
