@@ -73,9 +73,7 @@ def linear_regression(num_obs=1_000_000, num_features=50, num_test=10_000, seed=
         return model, *model.predict(x_test, return_std=True)
 
     peer_seconds, (model, peer_mean, peer_std) = _best_of(peer, repeats=1)
-    matched = BayesianLinearRegression(
-        mean=np.zeros(num_features), precision=model.lambda_ / model.alpha_
-    ).update(x, y)
+    matched = BayesianLinearRegression(mean=np.zeros(num_features), precision=model.lambda_ / model.alpha_).update(x, y)
     matched_difference = float(np.max(np.abs(matched.predictive(x_test).mean() - peer_mean)))
     return {
         "task": f"Bayesian linear regression n={num_obs:,}, d={num_features}: posterior + predictive on {num_test:,} rows",

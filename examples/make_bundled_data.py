@@ -33,8 +33,33 @@ def measurements() -> pd.DataFrame:
     )
 
 
+def ab_conversions() -> pd.DataFrame:
+    """A three-arm checkout test, one row per arm per day for 14 days (true rates 5.0%, 5.6%, 5.1%)."""
+    rng = np.random.default_rng(42)
+    rows = []
+    for day in range(1, 15):
+        for variant, rate in (("control", 0.050), ("new_button", 0.056), ("new_copy", 0.051)):
+            visitors = int(rng.integers(600, 800))
+            rows.append(
+                {"day": day, "variant": variant, "visitors": visitors, "conversions": int(rng.binomial(visitors, rate))}
+            )
+    return pd.DataFrame(rows)
+
+
+def ab_revenue() -> pd.DataFrame:
+    """Row-level revenue per user for two arms: most users spend nothing, spenders are log-normal."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for variant, buy_rate, log_mean in (("control", 0.08, 3.0), ("treatment", 0.085, 3.05)):
+        spend = np.where(rng.uniform(size=2000) < buy_rate, rng.lognormal(log_mean, 0.8, size=2000), 0.0)
+        rows += [{"variant": variant, "revenue": round(float(v), 2)} for v in spend]
+    return pd.DataFrame(rows)
+
+
 if __name__ == "__main__":
     DATA.mkdir(parents=True, exist_ok=True)
     coin_flips().to_csv(DATA / "coin_flips.csv", index=False)
     measurements().to_csv(DATA / "measurements.csv", index=False)
+    ab_conversions().to_csv(DATA / "ab_conversions.csv", index=False)
+    ab_revenue().to_csv(DATA / "ab_revenue.csv", index=False)
     print(f"wrote {DATA}/coin_flips.csv and measurements.csv")

@@ -95,9 +95,7 @@ def test_bad_input():
         gaussian_mle([1.0, np.nan])
     with pytest.raises(ValueError, match=r"`df` must be > 0"):
         student_t_mle([1.0, 2.0], df=-1)
-    with pytest.raises(
-        TypeError, match=r"`prior` must be a BetaBinomial, GammaPoisson or NormalKnownVariance"
-    ):
+    with pytest.raises(TypeError, match=r"`prior` must be a BetaBinomial, GammaPoisson or NormalKnownVariance"):
         point_estimates(object.__new__(type("Other", (), {"batch_shape": ()})), [1.0])
     with pytest.raises(ValueError, match=r"`observations` must be 1-D"):
         point_estimates(BetaBinomial(), np.ones((2, 2)))

@@ -10,9 +10,7 @@ from bayeskit._rng import as_generator
 
 
 def _python(code: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def test_import_is_lazy_and_leaves_jax_alone():

@@ -15,7 +15,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = frozenset({"conjugate", "estimate", "info", "report", "cli"})
+_SUBMODULES = frozenset({"conjugate", "decide", "estimate", "info", "report", "cli", "datasets"})
 
 __all__ = ["__version__", *sorted(_SUBMODULES)]
 

@@ -78,8 +78,7 @@ def check_finite(array: np.ndarray, name: str) -> np.ndarray:
         value = array[bad].ravel()[0]
         kind = "NaN" if np.isnan(value) else "infinite"
         raise ValueError(
-            f"`{name}` must be finite; got {value}{_where(bad)}. "
-            f"Drop or impute the {kind} entries before calling."
+            f"`{name}` must be finite; got {value}{_where(bad)}. Drop or impute the {kind} entries before calling."
         )
     return array
 
@@ -98,9 +97,7 @@ def check_nonnegative(array: np.ndarray, name: str) -> np.ndarray:
     check_finite(array, name)
     bad = array < 0
     if bad.any():
-        raise ValueError(
-            f"`{name}` must be >= 0; got {array[bad].ravel()[0]}{_where(bad)}. Counts cannot be negative."
-        )
+        raise ValueError(f"`{name}` must be >= 0; got {array[bad].ravel()[0]}{_where(bad)}. Counts cannot be negative.")
     return array
 
 
@@ -108,9 +105,7 @@ def check_integer_valued(array: np.ndarray, name: str) -> np.ndarray:
     """Raise ``ValueError`` unless every entry is a whole number (stored as float64)."""
     bad = array != np.round(array)
     if bad.any():
-        raise ValueError(
-            f"`{name}` must hold whole numbers (counts); got {array[bad].ravel()[0]}{_where(bad)}."
-        )
+        raise ValueError(f"`{name}` must hold whole numbers (counts); got {array[bad].ravel()[0]}{_where(bad)}.")
     return array
 
 

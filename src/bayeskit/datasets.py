@@ -9,10 +9,10 @@ import pandas as pd
 __all__ = ["DATASETS", "dataset_path", "load_dataset"]
 
 DATASETS = {
+    "ab_conversions": "A 3-arm checkout test, one row per arm per day: columns day, variant, visitors, conversions.",
+    "ab_revenue": "Revenue per user (mostly zero) in 2 arms, one row per user: columns variant, revenue.",
     "coin_flips": "100 flips of a bent coin in order: columns flip, heads (0/1).",
-    "measurements": (
-        "40 weighings of a 100 g mass, 4 from a mis-tared scale: columns weighing, grams, faulty_scale."
-    ),
+    "measurements": ("40 weighings of a 100 g mass, 4 from a mis-tared scale: columns weighing, grams, faulty_scale."),
 }
 
 

@@ -73,15 +73,12 @@ def gaussian_mle(x: Any, unbiased: bool = False) -> GaussianFit:
 def _t_log_likelihood(x: np.ndarray, loc: float, scale: float, df: float) -> float:
     z2 = ((x - loc) / scale) ** 2
     return float(
-        x.size
-        * (special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(df * np.pi) - np.log(scale))
+        x.size * (special.gammaln((df + 1) / 2) - special.gammaln(df / 2) - 0.5 * np.log(df * np.pi) - np.log(scale))
         - 0.5 * (df + 1) * np.log1p(z2 / df).sum()
     )
 
 
-def student_t_mle(
-    x: Any, df: float | None = 4.0, max_iterations: int = 1000, tolerance: float = 1e-10
-) -> StudentTFit:
+def student_t_mle(x: Any, df: float | None = 4.0, max_iterations: int = 1000, tolerance: float = 1e-10) -> StudentTFit:
     """Robust location and scale by Student-t maximum likelihood, fitted by EM.
 
     The t is a scale mixture of Normals; the E-step weights each point by
@@ -128,9 +125,7 @@ def student_t_mle(
             break
         if df is None:
             result = optimize.minimize_scalar(
-                lambda log_df, loc=loc, scale=scale: (
-                    -_t_log_likelihood(array, loc, scale, float(np.exp(log_df)))
-                ),
+                lambda log_df, loc=loc, scale=scale: -_t_log_likelihood(array, loc, scale, float(np.exp(log_df))),
                 bounds=(0.0, np.log(1000.0)),
                 method="bounded",
                 options={"xatol": 1e-10},
@@ -141,9 +136,7 @@ def student_t_mle(
             converged = True
             break
         previous = log_likelihood
-    return StudentTFit(
-        loc, scale, current_df, _t_log_likelihood(array, loc, scale, current_df), iteration, converged
-    )
+    return StudentTFit(loc, scale, current_df, _t_log_likelihood(array, loc, scale, current_df), iteration, converged)
 
 
 def point_estimates(prior: Any, observations: Any, prob: float = 0.95) -> pd.DataFrame:
@@ -181,9 +174,7 @@ def point_estimates(prior: Any, observations: Any, prob: float = 0.95) -> pd.Dat
     if x.ndim != 1:
         raise ValueError(f"`observations` must be 1-D of shape (n_obs,); got {x.shape}.")
     if getattr(prior, "batch_shape", None) != ():
-        raise ValueError(
-            "`prior` must be a single (unbatched) BetaBinomial, GammaPoisson or NormalKnownVariance."
-        )
+        raise ValueError("`prior` must be a single (unbatched) BetaBinomial, GammaPoisson or NormalKnownVariance.")
     num_obs = np.arange(x.size + 1, dtype=np.float64)
     totals = np.concatenate([[0.0], np.cumsum(x)])
     if isinstance(prior, BetaBinomial):
@@ -194,8 +185,7 @@ def point_estimates(prior: Any, observations: Any, prob: float = 0.95) -> pd.Dat
         posterior = prior.update_from_statistics(num_obs, totals)
     else:
         raise TypeError(
-            "`prior` must be a BetaBinomial, GammaPoisson or NormalKnownVariance; "
-            f"got {type(prior).__name__}."
+            f"`prior` must be a BetaBinomial, GammaPoisson or NormalKnownVariance; got {type(prior).__name__}."
         )
     with np.errstate(invalid="ignore", divide="ignore"):
         mle = np.where(num_obs > 0, totals / num_obs, np.nan)

@@ -143,13 +143,7 @@ def kl_gamma(shape_p: Any, rate_p: Any, shape_q: Any, rate_q: Any) -> Any:
     k2, r2 = _positive("shape_q", shape_q), _positive("rate_q", rate_q)
     ns = namespace(k1, r1, k2, r2)
     log = ns.xp.log
-    return (
-        (k1 - k2) * ns.digamma(k1)
-        - ns.gammaln(k1)
-        + ns.gammaln(k2)
-        + k2 * (log(r1) - log(r2))
-        + k1 * (r2 - r1) / r1
-    )
+    return (k1 - k2) * ns.digamma(k1) - ns.gammaln(k1) + ns.gammaln(k2) + k2 * (log(r1) - log(r2)) + k1 * (r2 - r1) / r1
 
 
 def kl_dirichlet(alpha_p: Any, alpha_q: Any) -> Any:
@@ -200,18 +194,14 @@ def entropy_multivariate_normal(cov: Any) -> Any:
     xp = namespace(cov).xp
     chol = xp.linalg.cholesky(cov)
     d = xp.shape(cov)[-1]
-    return 0.5 * d * np.log(2.0 * np.pi * np.e) + xp.sum(
-        xp.log(xp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1
-    )
+    return 0.5 * d * np.log(2.0 * np.pi * np.e) + xp.sum(xp.log(xp.diagonal(chol, axis1=-2, axis2=-1)), axis=-1)
 
 
 def entropy_beta(alpha: Any, beta: Any) -> Any:
     """Differential entropy of Beta(alpha, beta)."""
     a, b = _positive("alpha", alpha), _positive("beta", beta)
     ns = namespace(a, b)
-    return (
-        ns.betaln(a, b) - (a - 1) * ns.digamma(a) - (b - 1) * ns.digamma(b) + (a + b - 2) * ns.digamma(a + b)
-    )
+    return ns.betaln(a, b) - (a - 1) * ns.digamma(a) - (b - 1) * ns.digamma(b) + (a + b - 2) * ns.digamma(a + b)
 
 
 def entropy_gamma(shape: Any, rate: Any) -> Any:

@@ -73,9 +73,7 @@ def test_hdi_is_shortest_and_holds_exactly_prob(alpha, beta):
     assert dist.logpdf(low) == pytest.approx(dist.logpdf(high), abs=1e-6)
 
 
-@pytest.mark.parametrize(
-    ("alpha", "beta", "side"), [(1, 5, "low"), (0.5, 4, "low"), (5, 1, "high"), (3, 0.3, "high")]
-)
+@pytest.mark.parametrize(("alpha", "beta", "side"), [(1, 5, "low"), (0.5, 4, "low"), (5, 1, "high"), (3, 0.3, "high")])
 def test_hdi_with_mode_on_the_boundary_touches_it(alpha, beta, side):
     low, high = BetaBinomial(alpha, beta).interval(0.9, kind="hdi")
     dist = stats.beta(alpha, beta)
@@ -122,20 +120,14 @@ def test_predictive_is_the_beta_binomial():
 def test_log_marginal_likelihood_matches_quadrature():
     prior = BetaBinomial(2.5, 1.5)
     s, t = 7, 20
-    evidence, _ = integrate.quad(
-        lambda p: stats.binom.pmf(s, t, p) * stats.beta.pdf(p, 2.5, 1.5), 0, 1, epsabs=1e-14
-    )
+    evidence, _ = integrate.quad(lambda p: stats.binom.pmf(s, t, p) * stats.beta.pdf(p, 2.5, 1.5), 0, 1, epsabs=1e-14)
     assert float(prior.log_marginal_likelihood(s, t)) == pytest.approx(np.log(evidence), abs=1e-9)
 
 
 def test_bayes_factor_between_priors_is_ratio_of_evidences():
     s, t = 60, 100
-    log_bf = BetaBinomial(50, 50).log_marginal_likelihood(s, t) - BetaBinomial(1, 1).log_marginal_likelihood(
-        s, t
-    )
-    ev_1, _ = integrate.quad(
-        lambda p: stats.binom.pmf(s, t, p) * stats.beta.pdf(p, 50, 50), 0, 1, epsabs=1e-15
-    )
+    log_bf = BetaBinomial(50, 50).log_marginal_likelihood(s, t) - BetaBinomial(1, 1).log_marginal_likelihood(s, t)
+    ev_1, _ = integrate.quad(lambda p: stats.binom.pmf(s, t, p) * stats.beta.pdf(p, 50, 50), 0, 1, epsabs=1e-15)
     ev_2 = 1.0 / (t + 1)  # uniform prior: every count equally likely
     assert float(log_bf) == pytest.approx(np.log(ev_1 / ev_2), abs=1e-8)
 

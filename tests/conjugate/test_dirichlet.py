@@ -16,12 +16,8 @@ def test_two_categories_equal_beta_binomial():
     beta = BetaBinomial(3.0, 4.0).update(5, 7)
     assert dirichlet.mean()[0] == pytest.approx(float(beta.mean()))
     assert dirichlet.var()[0] == pytest.approx(float(beta.var()))
-    assert dirichlet.interval(0.9, kind="hdi").low[0] == pytest.approx(
-        float(beta.interval(0.9, kind="hdi").low)
-    )
-    assert float(dirichlet.log_marginal_likelihood([5, 2])) == pytest.approx(
-        float(beta.log_marginal_likelihood(5, 7))
-    )
+    assert dirichlet.interval(0.9, kind="hdi").low[0] == pytest.approx(float(beta.interval(0.9, kind="hdi").low))
+    assert float(dirichlet.log_marginal_likelihood([5, 2])) == pytest.approx(float(beta.log_marginal_likelihood(5, 7)))
 
 
 def test_log_prob_and_evidence_match_scipy():

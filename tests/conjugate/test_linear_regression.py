@@ -50,9 +50,9 @@ def test_predictive_variance_adds_noise_and_weight_uncertainty(data):
     x_new = np.array([[0.0, 0.0, 0.0], [3.0, 3.0, 3.0]])
     predictive = posterior.predictive(x_new)
     draws = posterior.sample(np.random.default_rng(0), 100_000)
-    simulated = draws["weights"] @ x_new.T + np.sqrt(draws["noise_variance"])[
-        :, None
-    ] * np.random.default_rng(1).normal(size=(100_000, 2))
+    simulated = draws["weights"] @ x_new.T + np.sqrt(draws["noise_variance"])[:, None] * np.random.default_rng(
+        1
+    ).normal(size=(100_000, 2))
     np.testing.assert_allclose(simulated.var(axis=0), predictive.var(), rtol=0.03)
     assert predictive.std()[1] > predictive.std()[0]  # further from the data: wider
 

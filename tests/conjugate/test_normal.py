@@ -38,9 +38,7 @@ def test_nig_update_matches_textbook_formulas():
     assert float(posterior.kappa) == 5
     assert float(posterior.loc) == pytest.approx(n * xbar / 5)
     assert float(posterior.alpha) == 4
-    assert float(posterior.beta) == pytest.approx(
-        2 + 0.5 * ((x - xbar) ** 2).sum() + 1 * n * xbar**2 / (2 * 5)
-    )
+    assert float(posterior.beta) == pytest.approx(2 + 0.5 * ((x - xbar) ** 2).sum() + 1 * n * xbar**2 / (2 * 5))
 
 
 def test_nig_marginals_and_predictive_against_sampling():

@@ -67,16 +67,10 @@ def test_beta_vectorized_equals_loop(rows):
         single_low, single_high = single.interval(0.9, kind="hdi")
         assert np.isclose(low[i], single_low, rtol=1e-12, atol=1e-15, equal_nan=True)
         assert np.isclose(high[i], single_high, rtol=1e-12, atol=1e-15, equal_nan=True)
-        assert np.isclose(
-            batch.log_marginal_likelihood(s, s + f)[i], single.log_marginal_likelihood(s[i], s[i] + f[i])
-        )
+        assert np.isclose(batch.log_marginal_likelihood(s, s + f)[i], single.log_marginal_likelihood(s[i], s[i] + f[i]))
 
 
-@given(
-    st.lists(
-        st.tuples(st.floats(0.5, 300), st.floats(1.01, 300), st.floats(0.01, 50)), min_size=1, max_size=6
-    )
-)
+@given(st.lists(st.tuples(st.floats(0.5, 300), st.floats(1.01, 300), st.floats(0.01, 50)), min_size=1, max_size=6))
 def test_hdi_never_wider_than_eti(rows):
     shape, beta, rate = (np.array(column) for column in zip(*rows, strict=True))
     for posterior in (BetaBinomial(shape, beta), GammaPoisson(shape, rate)):

@@ -72,9 +72,7 @@ def test_sbc_normal_inverse_gamma_both_parameters():
     rng = np.random.default_rng(99)
     prior = NormalInverseGamma(np.zeros(NUM_SIMULATIONS), 1.0, 3.0, 2.0)
     truth = prior.sample(rng, 1)
-    x = truth["mean"][0][:, None] + np.sqrt(truth["variance"][0])[:, None] * rng.standard_normal(
-        (NUM_SIMULATIONS, 6)
-    )
+    x = truth["mean"][0][:, None] + np.sqrt(truth["variance"][0])[:, None] * rng.standard_normal((NUM_SIMULATIONS, 6))
     draws = prior.update(x).sample(rng, NUM_DRAWS)
     for name in ("mean", "variance"):
         ranks = (draws[name] < truth[name][0]).sum(axis=0)

@@ -22,8 +22,17 @@ def _conjugate(report: Report) -> dict[str, Any]:
     return results
 
 
+def _ab_test(report: Report) -> dict[str, Any]:
+    from bayeskit.cli.ab import load_and_run
+    from bayeskit.report.ab import add_ab_sections
+
+    source, _, result = load_and_run(None, None, None, None)
+    add_ab_sections(report, result, source)
+    return result.to_dict()
+
+
 # Each later workflow adds a (name, section builder) pair here; the demo runs them in order.
-SECTIONS = [("conjugate", _conjugate)]
+SECTIONS = [("conjugate", _conjugate), ("ab_test", _ab_test)]
 
 
 def run_demo(out: Path, progress=None) -> tuple[Path, dict[str, Any]]:

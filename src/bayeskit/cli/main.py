@@ -27,9 +27,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version."
-    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Bayesian machine learning that tells the truth about its own uncertainty."""
 
@@ -54,6 +52,75 @@ def demo(
     else:
         _print_conjugate(stdout_console(), results["conjugate"])
     messages.print(f"wrote {path}")
+
+
+@app.command()
+@handle_errors
+def ab(
+    data: Path | None = typer.Argument(None, help="CSV file; omit to run the bundled example."),
+    variant_col: str | None = typer.Option(
+        None, "--variant-col", help="Column naming the variant (detected if omitted)."
+    ),
+    metric_col: str | None = typer.Option(None, "--metric-col", help="Row-level metric column (detected if omitted)."),
+    metric: str | None = typer.Option(None, "--metric", help="binary | count | continuous (detected if omitted)."),
+    prior: str | None = typer.Option(
+        None,
+        "--prior",
+        help="binary: uniform|jeffreys|skeptical; count: jeffreys|uniform|skeptical; continuous: vague|weak|skeptical.",
+    ),
+    control: str | None = typer.Option(
+        None,
+        "--control",
+        help="Control arm (default: 'control', 'baseline' or 'A' if present, else the first name).",
+    ),
+    threshold: float = typer.Option(
+        0.005, "--threshold", help="Ship when the expected loss is below this fraction of the control's mean."
+    ),
+    rope: float = typer.Option(
+        0.01, "--rope", help="Half-width of the region of practical equivalence (relative lift)."
+    ),
+    prob: float = typer.Option(0.95, "--prob", help="Credible mass of the intervals."),
+    lognormal: bool = typer.Option(
+        False, "--lognormal", help="Continuous metric: model positive values as log-normal."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the full result as JSON on stdout."),
+    report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
+) -> None:
+    """Bayesian A/B/n test from a CSV: P(best), expected loss, lift, a decision and prior sensitivity."""
+    from bayeskit.cli._output import print_json, stderr_console, stdout_console
+    from bayeskit.cli.ab import check_options, load_and_run, print_result
+
+    check_options(threshold, rope, prob)
+    if report is not None and report.is_dir():
+        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    messages = stderr_console()
+    with messages.status("computing exact posteriors"):
+        source, ab_data, result = load_and_run(
+            data,
+            variant_col,
+            metric_col,
+            metric,
+            control=control,
+            prior=prior,
+            threshold=threshold,
+            rope=rope,
+            prob=prob,
+            lognormal=lognormal,
+        )
+    if json_output:
+        print_json({"source": source, "layout": ab_data.layout, "columns": ab_data.columns, **result.to_dict()})
+    else:
+        print_result(stdout_console(), result, ab_data)
+    if result.conclusion_depends_on_prior:
+        messages.print(
+            "[yellow]warning:[/yellow] the decision changes under another reasonable prior; see the sensitivity table."
+        )
+    if report is not None:
+        from bayeskit.report import Report
+        from bayeskit.report.ab import add_ab_sections
+
+        written = add_ab_sections(Report("Bayesian A/B test"), result, source).save(report)
+        messages.print(f"wrote {written}")
 
 
 def _print_conjugate(console, results) -> None:

@@ -149,9 +149,7 @@ class ExactPosterior(ABC):
                 RuntimeWarning,
                 stacklevel=3,
             )
-            interval = Interval(
-                np.where(defined, interval.low, np.nan), np.where(defined, interval.high, np.nan)
-            )
+            interval = Interval(np.where(defined, interval.low, np.nan), np.where(defined, interval.high, np.nan))
         return interval
 
     def sample(self, rng: Any, num_samples: int) -> Any:
@@ -241,8 +239,7 @@ def broadcast_parameters(**arrays: np.ndarray) -> dict[str, np.ndarray]:
     except ValueError:
         shapes = ", ".join(f"`{k}` {np.shape(v)}" for k, v in arrays.items())
         raise ValueError(
-            f"prior parameters must broadcast to one batch shape; got {shapes}. "
-            "Give them equal shapes or scalars."
+            f"prior parameters must broadcast to one batch shape; got {shapes}. Give them equal shapes or scalars."
         ) from None
     return {k: np.broadcast_to(v, shape) for k, v in arrays.items()}
 

@@ -23,9 +23,7 @@ __all__ = ["BetaBinomial", "binomial_counts"]
 
 def binomial_counts(successes: Any, trials: Any) -> tuple[np.ndarray, np.ndarray]:
     """Validate binomial counts: whole, non-negative, finite and ``successes <= trials``."""
-    s = check_integer_valued(
-        check_nonnegative(as_float_array(successes, "successes"), "successes"), "successes"
-    )
+    s = check_integer_valued(check_nonnegative(as_float_array(successes, "successes"), "successes"), "successes")
     t = check_integer_valued(check_nonnegative(as_float_array(trials, "trials"), "trials"), "trials")
     check_less_equal(s, t, "successes", "trials")
     return s, t
@@ -148,8 +146,4 @@ class BetaBinomial(ExactPosterior):
         """
         s, t = binomial_counts(successes, trials)
         log_choose = special.gammaln(t + 1) - special.gammaln(s + 1) - special.gammaln(t - s + 1)
-        return (
-            log_choose
-            + special.betaln(self.alpha + s, self.beta + t - s)
-            - special.betaln(self.alpha, self.beta)
-        )
+        return log_choose + special.betaln(self.alpha + s, self.beta + t - s) - special.betaln(self.alpha, self.beta)

@@ -18,8 +18,7 @@ def _category_counts(counts: Any, num_categories: int, batch_shape: tuple[int, .
     c = check_integer_valued(check_nonnegative(as_float_array(counts, "counts"), "counts"), "counts")
     if c.ndim == 0 or c.shape[-1] != num_categories:
         raise ValueError(
-            f"`counts` must have {num_categories} categories on its last axis to match `alpha`; "
-            f"got shape {c.shape}."
+            f"`counts` must have {num_categories} categories on its last axis to match `alpha`; got shape {c.shape}."
         )
     try:
         shape = np.broadcast_shapes(batch_shape, c.shape[:-1])
@@ -129,9 +128,7 @@ class DirichletMultinomial(ExactPosterior):
     def _sample(self, rng: np.random.Generator, num_samples: int) -> dict[str, np.ndarray]:
         # Gamma(a) = Gamma(a + 1) * U^(1/a) in log space: no underflow to 0/0 for tiny alpha.
         size = (num_samples, *self.alpha.shape)
-        log_gamma = (
-            np.log(rng.gamma(self.alpha + 1.0, size=size)) + np.log(rng.uniform(size=size)) / self.alpha
-        )
+        log_gamma = np.log(rng.gamma(self.alpha + 1.0, size=size)) + np.log(rng.uniform(size=size)) / self.alpha
         return {"probabilities": np.exp(log_gamma - special.logsumexp(log_gamma, axis=-1, keepdims=True))}
 
     def predictive(self, num_trials: Any = 1):

@@ -17,12 +17,11 @@ from bayeskit._validate import (
 )
 from bayeskit.conjugate._base import ExactPosterior, broadcast_data, broadcast_parameters
 
-__all__ = ["GammaPoisson"]
+__all__ = ["GammaPoisson", "counts_and_exposure"]
 
 
-def _counts_and_exposure(
-    counts: Any, exposure: Any, allow_zero_exposure: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
+def counts_and_exposure(counts: Any, exposure: Any, allow_zero_exposure: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Validate event counts (whole, >= 0) and exposure (> 0, or >= 0 where the count is 0)."""
     k = check_integer_valued(check_nonnegative(as_float_array(counts, "counts"), "counts"), "counts")
     e = as_float_array(exposure, "exposure")
     if not allow_zero_exposure:
@@ -75,7 +74,7 @@ class GammaPoisson(ExactPosterior):
 
         Sequential updates add up: two periods in turn equal one with their totals.
         """
-        k, e = _counts_and_exposure(counts, exposure, allow_zero_exposure=True)
+        k, e = counts_and_exposure(counts, exposure, allow_zero_exposure=True)
         k, e = broadcast_data(self.batch_shape, counts=k, exposure=e)
         return GammaPoisson._make(shape=self.shape + k, rate=self.rate + e)
 
@@ -122,7 +121,7 @@ class GammaPoisson(ExactPosterior):
         For several periods pass their totals: the factorial terms that differ do
         not depend on the prior, so Bayes factors between priors stay exact.
         """
-        k, e = _counts_and_exposure(counts, exposure)
+        k, e = counts_and_exposure(counts, exposure)
         a, r = self.shape, self.rate
         return (
             special.gammaln(a + k)

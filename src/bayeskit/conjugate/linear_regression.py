@@ -36,8 +36,7 @@ def _design(x: Any, y: Any, num_features: int) -> tuple[np.ndarray, np.ndarray]:
     y = check_finite(as_float_array(y, "y"), "y")
     if x.ndim != 2 or x.shape[1] != num_features:
         raise ValueError(
-            f"`x` must have shape (n_obs, {num_features}) to match the prior's {num_features} features; "
-            f"got {x.shape}."
+            f"`x` must have shape (n_obs, {num_features}) to match the prior's {num_features} features; got {x.shape}."
         )
     if y.shape != (x.shape[0],):
         raise ValueError(f"`y` must have shape ({x.shape[0]},) to match `x`; got {y.shape}.")

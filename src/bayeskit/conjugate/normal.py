@@ -70,9 +70,7 @@ class NormalKnownVariance(ExactPosterior):
         """
         from bayeskit._validate import check_integer_valued, check_nonnegative
 
-        num_obs = check_integer_valued(
-            check_nonnegative(as_float_array(num_obs, "num_obs"), "num_obs"), "num_obs"
-        )
+        num_obs = check_integer_valued(check_nonnegative(as_float_array(num_obs, "num_obs"), "num_obs"), "num_obs")
         total = check_finite(as_float_array(total, "total"), "total")
         precision = 1.0 / self.variance + num_obs / self.noise_variance
         loc = (self.loc / self.variance + total / self.noise_variance) / precision

@@ -31,9 +31,7 @@ def bayes_factor_label(log_bayes_factor: float) -> str:
     return "very strong"
 
 
-def conjugate_results(
-    heads: np.ndarray, grams: np.ndarray, faulty: np.ndarray | None = None
-) -> dict[str, Any]:
+def conjugate_results(heads: np.ndarray, grams: np.ndarray, faulty: np.ndarray | None = None) -> dict[str, Any]:
     """Everything the walkthrough reports, as plain numbers and tables (no figures)."""
     heads = np.asarray(heads, dtype=float)
     num_flips = np.arange(heads.size + 1, dtype=float)
@@ -67,9 +65,7 @@ def conjugate_results(
             "mean": float(final.mean()),
             "eti_95": [float(interval.low), float(interval.high)],
             "hdi_95": [float(hdi.low[-1]), float(hdi.high[-1])],
-            "interval_width_at": {
-                str(n): float(path["width"].iloc[n]) for n in (1, 10, 100) if n <= heads.size
-            },
+            "interval_width_at": {str(n): float(path["width"].iloc[n]) for n in (1, 10, 100) if n <= heads.size},
         },
         "path": path,
         "stubborn_path": stubborn,
@@ -96,9 +92,7 @@ def _updating_figure(path: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(8, 3.6))
     axis = figure.subplots()
     n = path.index.to_numpy()
-    axis.fill_between(
-        n, path["low"], path["high"], alpha=0.25, color="#3b6ea5", label="95% equal-tailed interval"
-    )
+    axis.fill_between(n, path["low"], path["high"], alpha=0.25, color="#3b6ea5", label="95% equal-tailed interval")
     axis.plot(n, path["hdi_low"], ":", color="#1d2433", lw=1, label="95% HDI")
     axis.plot(n, path["hdi_high"], ":", color="#1d2433", lw=1)
     axis.plot(n, path["posterior_mean"], color="#3b6ea5", lw=2, label="posterior mean")
@@ -162,9 +156,7 @@ def _robust_figure(grams: np.ndarray, robust: dict[str, float]) -> Figure:
     )
     axis.axvline(robust["gaussian_mle_mean"], color="#c0392b", ls="--")
     axis.axvline(robust["student_t_loc"], color="#3b6ea5", ls="--")
-    axis.set(
-        xlabel="grams", ylabel="density", title="Four bad weighings drag the Gaussian, not the Student-t"
-    )
+    axis.set(xlabel="grams", ylabel="density", title="Four bad weighings drag the Gaussian, not the Student-t")
     axis.legend(fontsize=8)
     return figure
 
@@ -185,9 +177,7 @@ def _bayes_factor_figure(log_bf_path: np.ndarray, hypotheses: list[str]) -> Figu
     return figure
 
 
-def add_conjugate_sections(
-    report: Report, results: dict[str, Any], heads: np.ndarray, grams: np.ndarray
-) -> Report:
+def add_conjugate_sections(report: Report, results: dict[str, Any], heads: np.ndarray, grams: np.ndarray) -> Report:
     """Append the walkthrough's sections (text, tables, figures) to ``report``."""
     posterior = results["posterior"]
     report.heading("Coin flips: updating one flip at a time")

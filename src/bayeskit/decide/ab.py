@@ -1,0 +1,641 @@
+"""Bayesian A/B/n testing: exact P(best), expected loss, lift, ROPE and a decision, with prior sensitivity.
+
+Each arm gets an exact conjugate posterior (Beta for conversion, Gamma for rates
+with exposure, Normal-Inverse-Gamma for continuous means). Every headline number
+is a 1-D integral computed by quadrature (no Monte Carlo noise). The log-normal
+option compares arm means ``exp(mu + sigma^2 / 2)``, which have no closed-form
+marginal; it uses exact posterior draws and reports their Monte Carlo error.
+
+Examples
+--------
+>>> from bayeskit.decide import ab_test_binary
+>>> result = ab_test_binary(["A", "B"], visitors=[10_000, 10_000], conversions=[500, 560])
+>>> round(result.arm("B").prob_best, 4)
+0.9708
+>>> result.decision, result.decision_arm
+('ship', 'B')
+
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bayeskit._validate import as_float_array, check_choice, check_finite, check_prob
+from bayeskit.conjugate import BetaBinomial, GammaPoisson, NormalInverseGamma
+from bayeskit.conjugate.beta_binomial import binomial_counts
+from bayeskit.conjugate.gamma_poisson import counts_and_exposure
+from bayeskit.decide._marginal import Marginal, as_marginal
+from bayeskit.decide._quadrature import (
+    compare_two,
+    difference_cdf,
+    prob_best,
+    prob_greater,
+    ratio_cdf,
+)
+
+__all__ = [
+    "PRIORS",
+    "ABTestResult",
+    "ArmResult",
+    "SensitivityRow",
+    "ab_test_binary",
+    "ab_test_continuous",
+    "ab_test_count",
+]
+
+MAX_ARMS = 20
+DECISIONS = ("ship", "keep testing", "no meaningful difference")
+PRIORS = {
+    "binary": ("uniform", "jeffreys", "skeptical"),
+    "count": ("jeffreys", "uniform", "skeptical"),
+    "continuous": ("vague", "weak", "skeptical"),
+}
+PRIOR_DESCRIPTIONS = {
+    ("binary", "uniform"): "Beta(1, 1) for every arm",
+    ("binary", "jeffreys"): "Beta(1/2, 1/2) for every arm",
+    ("binary", "skeptical"): "Beta centred on the pooled rate, worth 100 visitors per arm",
+    ("count", "jeffreys"): "Gamma(1/2, ~0): nearly flat in sqrt(rate)",
+    ("count", "uniform"): "Gamma(1, ~0): nearly flat in the rate",
+    ("count", "skeptical"): "Gamma centred on the pooled rate, worth 10% of the mean exposure per arm",
+    ("continuous", "vague"): "NIG centred on the pooled mean, kappa=1e-3, alpha=1, beta=pooled variance",
+    ("continuous", "weak"): "NIG centred on the pooled mean, kappa=1, alpha=2, beta=pooled variance",
+    ("continuous", "skeptical"): "NIG centred on the pooled mean, kappa = 10% of the mean arm size",
+}
+
+
+@dataclass(frozen=True)
+class ArmResult:
+    """One arm's posterior summary and its comparison with the control."""
+
+    name: str
+    size: float
+    mean: float
+    interval: tuple[float, float]
+    prob_best: float
+    expected_loss: float
+    prob_beats_control: float | None = None
+    lift_median: float | None = None
+    lift_interval: tuple[float, float] | None = None
+    prob_in_rope: float | None = None
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    """The conclusion under another prior."""
+
+    prior: str
+    description: str
+    decision: str
+    decision_arm: str | None
+    best_arm: str
+    best_prob: float
+    changes_conclusion: bool
+
+
+@dataclass(frozen=True)
+class ABTestResult:
+    """Everything a Bayesian A/B/n test concludes; ``to_dict()`` is the CLI's JSON."""
+
+    metric: str
+    prior: str
+    prior_description: str
+    control: str
+    prob: float
+    threshold: float
+    rope: float
+    arms: tuple[ArmResult, ...]
+    decision: str
+    decision_arm: str | None
+    reason: str
+    method: str
+    max_quadrature_error: float
+    sensitivity: tuple[SensitivityRow, ...] = field(default_factory=tuple)
+    marginals: Any = field(default=None, repr=False, compare=False)
+    draws: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def conclusion_depends_on_prior(self) -> bool:
+        """True when any alternative prior leads to a different decision."""
+        return any(row.changes_conclusion for row in self.sensitivity)
+
+    def arm(self, name: str) -> ArmResult:
+        """The result of the arm called ``name``."""
+        for arm in self.arms:
+            if arm.name == name:
+                return arm
+        raise KeyError(f"no arm named {name!r}; arms are {', '.join(a.name for a in self.arms)}.")
+
+    def table(self):
+        """A pandas table with one row per arm."""
+        import pandas as pd
+
+        rows = []
+        for arm in self.arms:
+            row = asdict(arm)
+            row["low"], row["high"] = row.pop("interval")
+            lift = row.pop("lift_interval")
+            row["lift_low"], row["lift_high"] = lift if lift else (None, None)
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("name")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready results."""
+        out = {k: v for k, v in asdict(self).items() if k not in ("marginals", "draws")}
+        out["arms"] = [{**asdict(a), "interval": list(a.interval)} for a in self.arms]
+        for arm in out["arms"]:
+            if arm["lift_interval"] is not None:
+                arm["lift_interval"] = list(arm["lift_interval"])
+        out["conclusion_depends_on_prior"] = self.conclusion_depends_on_prior
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation at the boundary
+# ----------------------------------------------------------------------------------------------
+def _names(names: Any, num: int | None = None) -> tuple[str, ...]:
+    names = tuple(str(n) for n in names)
+    if len(names) < 2:
+        raise ValueError(f"an A/B test needs at least 2 arms; got {len(names)} ({', '.join(names) or 'none'}).")
+    if len(names) > MAX_ARMS:
+        raise ValueError(f"at most {MAX_ARMS} arms are supported; got {len(names)}.")
+    if len(set(names)) != len(names):
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"arm names must be unique; {', '.join(map(repr, duplicated))} appear more than once.")
+    if num is not None and num != len(names):
+        raise ValueError(f"got {len(names)} arm names but {num} rows of data.")
+    return names
+
+
+def _arm_vector(value: Any, name: str, num: int) -> np.ndarray:
+    array = check_finite(as_float_array(value, name), name)
+    if array.shape != (num,):
+        raise ValueError(f"`{name}` must have one entry per arm, shape ({num},); got {array.shape}.")
+    return array
+
+
+def _control(control: str | None, names: tuple[str, ...]) -> int:
+    if control is None:
+        return 0
+    if str(control) not in names:
+        raise ValueError(f"unknown control {control!r}; choose one of {', '.join(map(repr, names))}.")
+    return names.index(str(control))
+
+
+def _settings(prob: float, threshold: float, rope: float) -> tuple[float, float, float]:
+    prob = check_prob(prob)
+    for name, value in (("threshold", threshold), ("rope", rope)):
+        if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) or value < 0:
+            raise ValueError(
+                f"`{name}` must be a finite number >= 0 (a fraction of the control's mean); got {value!r}."
+            )
+    return prob, float(threshold), float(rope)
+
+
+# ----------------------------------------------------------------------------------------------
+# The analysis over exact marginals
+# ----------------------------------------------------------------------------------------------
+def _log_bisection(cdf, targets: np.ndarray, low: np.ndarray, high: np.ndarray, log_scale: bool) -> np.ndarray:
+    """Solve ``cdf(x) = target`` elementwise by bisection (in log space for ratios)."""
+    low = np.log(np.maximum(low, 1e-300)) if log_scale else low
+    high = np.log(np.maximum(high, 1e-300)) if log_scale else high
+    low, high = np.broadcast_arrays(low, high)
+    low, high = np.array(low, dtype=float), np.array(high, dtype=float)
+    for _ in range(70):
+        middle = 0.5 * (low + high)
+        below = cdf(np.exp(middle) if log_scale else middle) < targets
+        low, high = np.where(below, middle, low), np.where(below, high, middle)
+    middle = 0.5 * (low + high)
+    return np.exp(middle) if log_scale else middle
+
+
+def _lift_and_rope(arms: Marginal, control: int, others: np.ndarray, prob: float, rope: float):
+    """Quantiles of the relative lift of each arm over the control, and P(|lift| < rope)."""
+    arm = Marginal(arms.family, tuple(p[others] for p in arms.params))
+    base = Marginal(arms.family, tuple(np.full(others.size, p[control]) for p in arms.params))
+    targets = np.array([(1 - prob) / 2, 0.5, (1 + prob) / 2])[:, None]
+    tiny = 1e-12
+    if arms.family == "t":  # support on the whole line: lift = (arm - control) / |control mean|
+        scale = abs(float(base.mean()[0]))
+        low = arm.ppf(tiny) - base.ppf(1 - tiny)
+        high = arm.ppf(1 - tiny) - base.ppf(tiny)
+        quantiles = _log_bisection(lambda d: difference_cdf(arm, base, d), targets, low, high, False) / scale
+        inside = difference_cdf(arm, base, rope * scale) - difference_cdf(arm, base, -rope * scale)
+    else:  # positive support: lift = arm / control - 1
+        low = arm.ppf(tiny) / base.ppf(1 - tiny)
+        high = arm.ppf(1 - tiny) / np.maximum(base.ppf(tiny), 1e-300)
+        quantiles = _log_bisection(lambda r: ratio_cdf(arm, base, r), targets, low, high, True) - 1.0
+        inside = ratio_cdf(arm, base, 1.0 + rope) - ratio_cdf(arm, base, max(1.0 - rope, 0.0))
+    return quantiles, inside
+
+
+def _decide(names, control, means, losses, rope_probs, threshold):
+    """The decision rule: no meaningful difference, ship the least-loss arm, or keep testing."""
+    scale = abs(means[control]) if means[control] != 0 else 1.0
+    relative_loss = losses / scale
+    best = int(np.argmin(relative_loss))
+    if rope_probs.size and np.all(rope_probs >= 0.95):
+        return (
+            "no meaningful difference",
+            None,
+            (f"every arm is within the region of practical equivalence of {names[control]!r} with probability >= 95%."),
+        )
+    if relative_loss[best] < threshold:
+        what = "keep the control" if best == control else "ship it"
+        return (
+            "ship",
+            names[best],
+            (
+                f"choosing {names[best]!r} costs an expected {relative_loss[best]:.3%} of the control's mean "
+                f"if it is not the best arm, below the threshold of {threshold:.3%}: {what}."
+            ),
+        )
+    return (
+        "keep testing",
+        None,
+        (
+            f"the least risky arm, {names[best]!r}, still has an expected loss of {relative_loss[best]:.3%} of the "
+            f"control's mean, above the threshold of {threshold:.3%}."
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Summaries:
+    """Per-arm arrays every analysis produces; ``others`` indexes the non-control arms."""
+
+    means: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    best_probs: np.ndarray
+    losses: np.ndarray
+    others: np.ndarray
+    beats_control: np.ndarray  # (K - 1,)
+    lift: np.ndarray  # (3, K - 1): low, median, high
+    rope_probs: np.ndarray  # (K - 1,)
+
+
+def _assemble(names, sizes, control, summary: _Summaries, settings: dict[str, Any], **extra: Any) -> ABTestResult:
+    """Turn per-arm arrays into the result object, with the decision."""
+    decision, decision_arm, reason = _decide(
+        names, control, summary.means, summary.losses, summary.rope_probs, settings["threshold"]
+    )
+    arms = []
+    for i, name in enumerate(names):
+        k = None if i == control else int(np.flatnonzero(summary.others == i)[0])
+        arms.append(
+            ArmResult(
+                name=name,
+                size=float(sizes[i]),
+                mean=float(summary.means[i]),
+                interval=(float(summary.low[i]), float(summary.high[i])),
+                prob_best=float(summary.best_probs[i]),
+                expected_loss=float(max(summary.losses[i], 0.0)),
+                prob_beats_control=None if k is None else float(summary.beats_control[k]),
+                lift_median=None if k is None else float(summary.lift[1, k]),
+                lift_interval=None if k is None else (float(summary.lift[0, k]), float(summary.lift[2, k])),
+                prob_in_rope=None if k is None else float(summary.rope_probs[k]),
+            )
+        )
+    return ABTestResult(
+        prior_description=PRIOR_DESCRIPTIONS.get((settings["metric"], settings["prior"]), settings["prior"]),
+        control=names[control],
+        arms=tuple(arms),
+        decision=decision,
+        decision_arm=decision_arm,
+        reason=reason,
+        **settings,
+        **extra,
+    )
+
+
+def _run_settings(metric: str, prior: str, prob: float, threshold: float, rope: float) -> dict[str, Any]:
+    return {"metric": metric, "prior": prior, "prob": prob, "threshold": threshold, "rope": rope}
+
+
+def _others(num: int, control: int) -> np.ndarray:
+    return np.array([i for i in range(num) if i != control])
+
+
+def _analyze_exact(names, sizes, marginals, control, settings):
+    """Exact summaries of arms whose posteriors are univariate marginals, by quadrature."""
+    arms = as_marginal(marginals)
+    num, prob = len(names), settings["prob"]
+    means = arms.mean()
+
+    def arm(i: int) -> Marginal:
+        return Marginal(arms.family, tuple(p[[i]] for p in arms.params))
+
+    if num == 2:  # the exact two-arm path: integrate over the narrower arm
+        other = 1 - control
+        beats, maximum, error = compare_two(arm(control), arm(other))
+        best_probs = np.empty(2)
+        best_probs[other], best_probs[control] = beats[0], 1.0 - beats[0]
+        expected_maximum, errors = float(maximum[0]), [float(error[0])]
+    else:
+        best_probs, expected_maximum, error = prob_best(arms)
+        expected_maximum, errors = float(expected_maximum), [float(np.max(error))]
+    others = _others(num, control)
+    lift, rope_probs = _lift_and_rope(arms, control, others, prob, settings["rope"])
+    beats_control = []
+    for i in others:
+        value, error = prob_greater(arm(i), arm(control))
+        beats_control.append(float(value[0]))
+        errors.append(float(error[0]))
+    summary = _Summaries(
+        means=means,
+        low=arms.ppf((1 - prob) / 2),
+        high=arms.ppf((1 + prob) / 2),
+        best_probs=best_probs,
+        losses=expected_maximum - means,
+        others=others,
+        beats_control=np.array(beats_control),
+        lift=lift,
+        rope_probs=rope_probs,
+    )
+    return _assemble(
+        names,
+        sizes,
+        control,
+        summary,
+        settings,
+        method="exact (1-D quadrature)",
+        max_quadrature_error=float(max(errors)),
+        marginals=marginals,
+    )
+
+
+def _analyze_draws(names, sizes, draws, control, settings):
+    """The same summaries from exact posterior draws ``(num_draws, num_arms)``, with Monte Carlo error."""
+    num, prob = len(names), settings["prob"]
+    best_probs = np.bincount(np.argmax(draws, axis=1), minlength=num) / draws.shape[0]
+    others = _others(num, control)
+    lift = draws[:, others] / draws[:, [control]] - 1.0
+    tails = [(1 - prob) / 2, 0.5, (1 + prob) / 2]
+    summary = _Summaries(
+        means=draws.mean(axis=0),
+        low=np.quantile(draws, tails[0], axis=0),
+        high=np.quantile(draws, tails[2], axis=0),
+        best_probs=best_probs,
+        losses=(draws.max(axis=1, keepdims=True) - draws).mean(axis=0),
+        others=others,
+        beats_control=np.mean(draws[:, others] > draws[:, [control]], axis=0),
+        lift=np.quantile(lift, tails, axis=0),
+        rope_probs=np.mean(np.abs(lift) < settings["rope"], axis=0),
+    )
+    mcse = float(np.max(np.sqrt(best_probs * (1 - best_probs) / draws.shape[0])))
+    return _assemble(
+        names,
+        sizes,
+        control,
+        summary,
+        settings,
+        method=f"exact posterior draws ({draws.shape[0]:,}); Monte Carlo error of P(best) <= {mcse:.1e}",
+        max_quadrature_error=mcse,
+        draws=draws,
+    )
+
+
+def _with_sensitivity(run, metric: str, prior: str, sensitivity: bool) -> ABTestResult:
+    main = run(prior)
+    if not sensitivity:
+        return main
+    rows = []
+    for other in PRIORS[metric]:
+        if other == prior:
+            continue
+        alternative = run(other)
+        best = max(alternative.arms, key=lambda a: a.prob_best)
+        rows.append(
+            SensitivityRow(
+                prior=other,
+                description=PRIOR_DESCRIPTIONS.get((metric, other), other),
+                decision=alternative.decision,
+                decision_arm=alternative.decision_arm,
+                best_arm=best.name,
+                best_prob=best.prob_best,
+                changes_conclusion=(alternative.decision, alternative.decision_arm)
+                != (main.decision, main.decision_arm),
+            )
+        )
+    return ABTestResult(**{**main.__dict__, "sensitivity": tuple(rows)})
+
+
+def _prior_name(prior: str | None, metric: str) -> str:
+    if prior is None:
+        return PRIORS[metric][0]
+    return check_choice(prior, f"{metric} prior", PRIORS[metric])
+
+
+# ----------------------------------------------------------------------------------------------
+# Public entry points, one per metric
+# ----------------------------------------------------------------------------------------------
+def ab_test_binary(
+    names: Any,
+    visitors: Any,
+    conversions: Any,
+    *,
+    control: str | None = None,
+    prior: str | None = None,
+    prob: float = 0.95,
+    threshold: float = 0.005,
+    rope: float = 0.01,
+    sensitivity: bool = True,
+) -> ABTestResult:
+    """Bayesian A/B/n test of conversion rates (Beta-Binomial per arm).
+
+    Parameters
+    ----------
+    names
+        Arm names, 2 to 20; the first is the control unless ``control`` says otherwise.
+    visitors, conversions
+        Per-arm totals: whole numbers, ``conversions <= visitors``.
+    control
+        Name of the control arm (lift and ROPE are relative to it).
+    prior
+        ``"uniform"`` (default), ``"jeffreys"`` or ``"skeptical"``; the others are
+        reported as a prior-sensitivity check.
+    prob
+        Credible mass of the intervals.
+    threshold
+        Ship an arm when its expected loss is below this fraction of the control's mean.
+    rope
+        Half-width of the region of practical equivalence, as a relative lift.
+    sensitivity
+        Also run the other priors and flag a conclusion that changes.
+
+    Returns
+    -------
+    ABTestResult
+
+    References
+    ----------
+    Stucchio, C. (2015). Bayesian A/B testing at VWO (expected-loss decision rule).
+    Kruschke, J. K. (2018). Rejecting or accepting parameter values in Bayesian estimation (ROPE).
+
+    """
+    visitors_raw = as_float_array(visitors, "visitors")
+    names = _names(names, visitors_raw.shape[0] if visitors_raw.ndim == 1 else None)
+    num = len(names)
+    trials = _arm_vector(visitors, "visitors", num)
+    successes = _arm_vector(conversions, "conversions", num)
+    successes, trials = binomial_counts(successes, trials)
+    prob, threshold, rope = _settings(prob, threshold, rope)
+    control_index = _control(control, names)
+    pooled = (successes.sum() + 1.0) / (trials.sum() + 2.0)
+    priors = {
+        "uniform": (1.0, 1.0),
+        "jeffreys": (0.5, 0.5),
+        "skeptical": (100.0 * pooled, 100.0 * (1.0 - pooled)),
+    }
+
+    def run(name: str) -> ABTestResult:
+        posterior = BetaBinomial(*priors[name]).update(successes=successes, trials=trials)
+        return _analyze_exact(
+            names,
+            trials,
+            posterior.marginals()["probability"],
+            control_index,
+            _run_settings("binary", name, prob, threshold, rope),
+        )
+
+    return _with_sensitivity(run, "binary", _prior_name(prior, "binary"), sensitivity)
+
+
+def ab_test_count(
+    names: Any,
+    counts: Any,
+    exposure: Any,
+    *,
+    control: str | None = None,
+    prior: str | None = None,
+    prob: float = 0.95,
+    threshold: float = 0.005,
+    rope: float = 0.01,
+    sensitivity: bool = True,
+) -> ABTestResult:
+    """Bayesian A/B/n test of event rates per unit exposure (Gamma-Poisson per arm).
+
+    ``counts`` are total events per arm over ``exposure`` units (users, days, page
+    views). Other parameters as in :func:`ab_test_binary`; priors ``"jeffreys"``
+    (default), ``"uniform"``, ``"skeptical"``.
+    """
+    counts_raw = as_float_array(counts, "counts")
+    names = _names(names, counts_raw.shape[0] if counts_raw.ndim == 1 else None)
+    num = len(names)
+    events = _arm_vector(counts, "counts", num)
+    exposure = _arm_vector(exposure, "exposure", num)
+    events, exposure = counts_and_exposure(events, exposure)
+    prob, threshold, rope = _settings(prob, threshold, rope)
+    control_index = _control(control, names)
+    tiny = 1e-9 * exposure.mean()
+    pooled = (events.sum() + 0.5) / exposure.sum()
+    strength = 0.1 * exposure.mean()
+    priors = {"jeffreys": (0.5, tiny), "uniform": (1.0, tiny), "skeptical": (pooled * strength, strength)}
+
+    def run(name: str) -> ABTestResult:
+        posterior = GammaPoisson(*priors[name]).update(events, exposure)
+        return _analyze_exact(
+            names,
+            exposure,
+            posterior.marginals()["rate"],
+            control_index,
+            _run_settings("count", name, prob, threshold, rope),
+        )
+
+    return _with_sensitivity(run, "count", _prior_name(prior, "count"), sensitivity)
+
+
+def ab_test_continuous(
+    names: Any,
+    values: Any,
+    *,
+    control: str | None = None,
+    prior: str | None = None,
+    lognormal: bool = False,
+    prob: float = 0.95,
+    threshold: float = 0.005,
+    rope: float = 0.01,
+    sensitivity: bool = True,
+    num_draws: int = 200_000,
+    rng: Any = 0,
+) -> ABTestResult:
+    """Bayesian A/B/n test of a continuous metric's mean (Normal-Inverse-Gamma per arm).
+
+    Parameters
+    ----------
+    names
+        Arm names.
+    values
+        One array of observations per arm (e.g. revenue per user), at least 2 each.
+    control
+        Name of the control arm.
+    prior
+        ``"vague"`` (default), ``"weak"`` or ``"skeptical"`` Normal-Inverse-Gamma priors
+        centred on the pooled mean; the others are the sensitivity check.
+    lognormal
+        Model positive, skewed values as log-normal and compare the arms' means
+        ``exp(mu + sigma^2/2)``; computed from exact posterior draws with the Monte
+        Carlo error reported.
+    prob, threshold, rope, sensitivity
+        As in :func:`ab_test_binary`.
+    num_draws, rng
+        Number of posterior draws and their seed, used only with ``lognormal=True``.
+
+    Returns
+    -------
+    ABTestResult
+
+    """
+    names = _names(names)
+    if len(values) != len(names):
+        raise ValueError(f"got {len(names)} arm names but {len(values)} arrays of values.")
+    arrays = []
+    for name, arm_values in zip(names, values, strict=True):
+        array = check_finite(as_float_array(arm_values, f"values of arm {name!r}"), f"values of arm {name!r}")
+        if array.ndim != 1 or array.size < 2:
+            raise ValueError(f"arm {name!r} needs at least 2 observations in a 1-D array; got shape {array.shape}.")
+        if lognormal and np.any(array <= 0):
+            raise ValueError(
+                f"lognormal=True needs values > 0; arm {name!r} has {array[array <= 0][0]:g}. For revenue with many "
+                "zeros, compare the mean (lognormal=False), or test conversion and spend per buyer separately."
+            )
+        arrays.append(np.log(array) if lognormal else array)
+    prob, threshold, rope = _settings(prob, threshold, rope)
+    control_index = _control(control, names)
+    sizes = np.array([a.size for a in arrays], dtype=float)
+    pooled = np.concatenate(arrays)
+    centre, spread = float(pooled.mean()), float(max(pooled.var(), 1e-12))
+    priors = {
+        "vague": (centre, 1e-3, 1.0, spread),
+        "weak": (centre, 1.0, 2.0, spread),
+        "skeptical": (centre, 0.1 * sizes.mean(), 1.0, spread),
+    }
+
+    def run(name: str) -> ABTestResult:
+        m, kappa, alpha, beta = priors[name]
+        fitted = [NormalInverseGamma(m, kappa, alpha, beta).update(a) for a in arrays]
+        stacked = NormalInverseGamma._make(
+            loc=[f.loc for f in fitted],
+            kappa=[f.kappa for f in fitted],
+            alpha=[f.alpha for f in fitted],
+            beta=[f.beta for f in fitted],
+        )
+        if not lognormal:
+            return _analyze_exact(
+                names,
+                sizes,
+                stacked.marginals()["mean"],
+                control_index,
+                _run_settings("continuous", name, prob, threshold, rope),
+            )
+        draws = stacked.sample(rng, num_draws)
+        arm_means = np.exp(draws["mean"] + 0.5 * draws["variance"])
+        return _analyze_draws(
+            names, sizes, arm_means, control_index, _run_settings("continuous", name, prob, threshold, rope)
+        )
+
+    return _with_sensitivity(run, "continuous", _prior_name(prior, "continuous"), sensitivity)

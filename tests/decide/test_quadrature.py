@@ -1,0 +1,112 @@
+"""The exact comparison engine against closed forms, SciPy quadrature and Monte Carlo."""
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+from scipy.special import betaln
+
+from bayeskit.decide import expected_max, prob_best, prob_greater
+from bayeskit.decide._marginal import as_marginal
+
+
+def miller_prob_b_beats_a(a_a, b_a, a_b, b_b):
+    """Evan Miller's closed form for integer alpha_B: P(p_B > p_A)."""
+    i = np.arange(a_b)
+    return float(np.exp(betaln(a_a + i, b_b + b_a) - np.log(b_b + i) - betaln(1 + i, b_b) - betaln(a_a, b_a)).sum())
+
+
+@pytest.mark.parametrize(
+    ("a_a", "b_a", "a_b", "b_b"),
+    [
+        (51, 951, 61, 941),
+        (1, 1, 1, 1),
+        (5, 100, 3, 200),
+        (301, 10_000, 21, 1_000),
+        (1, 1000, 1, 3),
+        (2, 3, 400, 600),
+        (1, 5001, 2, 5000),
+        (4_000, 96_000, 4_100, 95_900),
+    ],
+)
+def test_prob_greater_matches_the_closed_form(a_a, b_a, a_b, b_b):
+    value, error = prob_greater(stats.beta(a_b, b_b), stats.beta(a_a, b_a))
+    true_error = abs(float(value) - miller_prob_b_beats_a(a_a, b_a, a_b, b_b))
+    assert float(error) < 1e-7  # the requested tolerance (the issue asks for 1e-6)
+    assert true_error <= max(float(error), 1e-12)  # the reported error bounds the true one
+
+
+@pytest.mark.parametrize(
+    ("b", "a"),
+    [
+        (stats.gamma(30, scale=1 / 10), stats.gamma(3, scale=1 / 1.5)),
+        (stats.t(5, 1.0, 0.3), stats.t(40, 0.8, 1.5)),
+        (stats.norm(0.2, 1.0), stats.norm(0.0, 0.01)),
+    ],
+    ids=["gamma", "t", "norm"],
+)
+def test_prob_greater_other_families_match_scipy_quad(b, a):
+    reference, _ = integrate.quad(lambda x: a.pdf(x) * b.sf(x), *a.support(), epsabs=1e-13, limit=500)
+    assert float(prob_greater(b, a)[0]) == pytest.approx(reference, abs=1e-9)
+
+
+def test_expected_max_matches_double_integration():
+    a, b = stats.beta(20, 180), stats.beta(12, 90)
+    reference, _ = integrate.dblquad(lambda y, x: max(x, y) * a.pdf(x) * b.pdf(y), 0, 0.5, 0, 0.5, epsabs=1e-13)
+    assert float(expected_max(a, b)[0]) == pytest.approx(reference, abs=1e-9)
+
+
+def test_prob_best_agrees_with_the_two_arm_path_and_sums_to_one():
+    alpha, beta = np.array([50.0, 61.0, 55.0]), np.array([950.0, 940.0, 945.0])
+    probs, _, error = prob_best(stats.beta(alpha, beta))
+    assert np.all(error < 1e-7)
+    assert abs(probs.sum() - 1.0) <= error.sum() + 1e-12
+    two, two_max, _ = prob_best(stats.beta(alpha[:2], beta[:2]))
+    assert two[1] == pytest.approx(float(prob_greater(stats.beta(61, 940), stats.beta(50, 950))[0]), abs=1e-7)
+    assert float(two_max) == pytest.approx(float(expected_max(stats.beta(50, 950), stats.beta(61, 940))[0]), abs=1e-7)
+
+
+def test_identical_arms_split_evenly():
+    probs, _, _ = prob_best(stats.beta([30.0] * 4, [970.0] * 4))
+    np.testing.assert_allclose(probs, 0.25, atol=1e-10)
+    assert float(prob_greater(stats.beta(30, 970), stats.beta(30, 970))[0]) == pytest.approx(0.5, abs=1e-12)
+
+
+def test_extreme_counts():
+    # a billion visitors per arm, the second with 0.1% relative more conversions
+    a, b = stats.beta(1 + 1e7, 1 + 1e9 - 1e7), stats.beta(1 + 1.0001e7, 1 + 1e9 - 1.0001e7)
+    value, error = prob_greater(b, a)
+    z = 1e3 / np.sqrt(2 * 1e7 * 0.99)
+    assert float(value) == pytest.approx(stats.norm.cdf(z), abs=1e-4)  # normal limit
+    assert float(error) < 1e-8
+    zero, all_ = stats.beta(1, 1 + 500), stats.beta(1 + 500, 1)
+    assert float(prob_greater(all_, zero)[0]) == pytest.approx(1.0, abs=1e-12)
+    assert float(prob_greater(zero, all_)[0]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_many_tests_at_once_equal_one_at_a_time():
+    rng = np.random.default_rng(4)
+    a_a, a_b = 1 + rng.integers(0, 300, 50), 1 + rng.integers(0, 300, 50)
+    batch, _ = prob_greater(stats.beta(a_b, 3000 - a_b), stats.beta(a_a, 3000 - a_a))
+    for i in range(0, 50, 7):
+        single, _ = prob_greater(stats.beta(a_b[i], 3000 - a_b[i]), stats.beta(a_a[i], 3000 - a_a[i]))
+        assert batch[i] == pytest.approx(float(single), abs=1e-12)
+
+
+def test_marginal_matches_scipy():
+    for dist in (stats.beta(2.5, 7), stats.gamma(3, scale=0.4), stats.t(4, 1.0, 2.0), stats.norm(-1, 3)):
+        marginal = as_marginal(dist)
+        x = dist.ppf([0.01, 0.3, 0.9])
+        np.testing.assert_allclose(marginal.cdf(x), dist.cdf(x), rtol=1e-10)
+        np.testing.assert_allclose(marginal.sf(x), dist.sf(x), rtol=1e-10)
+        np.testing.assert_allclose(marginal.ppf([0.01, 0.3, 0.9]), x, rtol=1e-10)
+        np.testing.assert_allclose(marginal.mean(), dist.mean(), rtol=1e-12)
+        for t in x:
+            reference, _ = integrate.quad(lambda v, t=t, d=dist: max(v - t, 0.0) * d.pdf(v), *dist.support(), limit=300)
+            assert float(marginal.upper_partial_expectation(t)) == pytest.approx(reference, rel=1e-7, abs=1e-12)
+
+
+def test_mixed_families_are_refused():
+    with pytest.raises(TypeError, match="one family"):
+        prob_greater(stats.beta(2, 3), stats.gamma(2))
+    with pytest.raises(TypeError, match="exact comparisons support"):
+        prob_greater(stats.lognorm(1), stats.lognorm(1))
