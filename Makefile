@@ -33,7 +33,14 @@ test: lint
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/pytest -q -m "not statistical" tests
 
-bench: $(VENV)/.installed-dev
+GBSTATS_VENV := benchmarks/.cache/gbstats-venv
+
+# gbstats pins NumPy < 2 and pandas < 2, so the A/B comparison runs it in a venv of its own.
+$(GBSTATS_VENV)/bin/python:
+	$(PYTHON) -m venv $(GBSTATS_VENV)
+	$(GBSTATS_VENV)/bin/pip install --quiet gbstats==0.8.0 || rm -rf $(GBSTATS_VENV)
+
+bench: $(VENV)/.installed-dev $(GBSTATS_VENV)/bin/python
 	$(PY) benchmarks/run.py
 
 clean:

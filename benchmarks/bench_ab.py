@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -104,4 +107,48 @@ def many_tests(num_tests=10_000, seed=2):
     }
 
 
-BENCHMARKS = [exact_vs_nuts, many_tests]
+GBSTATS_PYTHON = Path(__file__).resolve().parent / ".cache" / "gbstats-venv" / "bin" / "python"
+
+
+def gbstats_agreement(num_tests=2_000, seed=5):
+    """The same two-arm inputs through GrowthBook's gbstats (Gaussian approximation) and the exact engine."""
+    if not GBSTATS_PYTHON.exists():
+        return None
+    rng = np.random.default_rng(seed)
+    visitors = rng.integers(100, 20_000, size=(num_tests, 2)).astype(float)
+    conversions = rng.binomial(visitors.astype(int), rng.uniform(0.005, 0.2, size=(num_tests, 1))).astype(float)
+    conversions = np.maximum(conversions, 1.0)  # gbstats refuses a zero baseline
+    payload = json.dumps([[v[0], c[0], v[1], c[1]] for v, c in zip(visitors, conversions, strict=True)])
+    output = subprocess.run(
+        [str(GBSTATS_PYTHON), str(Path(__file__).with_name("gbstats_runner.py"))],
+        input=payload,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    peer = json.loads(output.stdout)
+    from scipy import stats
+
+    start = time.perf_counter()
+    a = stats.beta(1 + conversions[:, 0], 1 + visitors[:, 0] - conversions[:, 0])
+    b = stats.beta(1 + conversions[:, 1], 1 + visitors[:, 1] - conversions[:, 1])
+    exact, _, _ = compare_two(a, b)
+    seconds = time.perf_counter() - start
+    difference = np.abs(np.asarray(peer["chance_to_win"]) - exact)
+    small = visitors.min(axis=1) < 1_000
+    return {
+        "task": f"{num_tests:,} two-arm conversion tests (100 to 20,000 visitors per arm): P(B > A)",
+        "bayeskit_s": seconds,
+        "peer": "gbstats 0.8.0 EffectBayesianABTest, one call per test (own venv)",
+        "peer_s": peer["seconds"],
+        "peer_note": "single run",
+        "speedup": peer["seconds"] / seconds,
+        "agreement": (
+            f"gbstats chance-to-win vs exact: median abs difference {np.median(difference):.1e}; max "
+            f"{difference[small].max():.1e} when an arm has < 1,000 visitors (Gaussian approximation, and a flat "
+            f"prior on the lift vs Beta(1, 1) per arm), {difference[~small].max():.1e} when both have >= 1,000"
+        ),
+    }
+
+
+BENCHMARKS = [exact_vs_nuts, many_tests, gbstats_agreement]
