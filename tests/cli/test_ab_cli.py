@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from bayeskit.decide.ab import DECISIONS
+
 
 def bayeskit(*args):
     return subprocess.run([sys.executable, "-m", "bayeskit", *args], capture_output=True, text=True, timeout=300)
@@ -21,7 +23,7 @@ def test_bundled_example_json_schema(bundled):
     result, _ = bundled
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert payload["decision"] in ("ship", "keep testing", "no meaningful difference")
+    assert payload["decision"] in DECISIONS
     assert payload["layout"] == "aggregated"
     names = [arm["name"] for arm in payload["arms"]]
     assert names == sorted(names) and len(names) == 3

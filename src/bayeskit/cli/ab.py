@@ -77,7 +77,7 @@ def print_result(console, result, ab_data) -> None:
             "[red]YES[/red]" if row.changes_conclusion else "no",
         )
     console.print(sensitivity)
-    console.print(f"method: {result.method}; largest numerical error {result.max_quadrature_error:.1e}")
+    console.print(f"method: {result.method}; largest numerical error {result.numerical_error:.1e}")
 
 
 def check_options(threshold: float, rope: float, prob: float) -> None:

@@ -50,7 +50,9 @@ def demo(
     if json_output:
         print_json({"report": str(path), **results})
     else:
-        _print_conjugate(stdout_console(), results["conjugate"])
+        console = stdout_console()
+        _print_conjugate(console, results["conjugate"])
+        _print_ab_summary(console, results["ab_test"])
     messages.print(f"wrote {path}")
 
 
@@ -142,6 +144,19 @@ def _print_conjugate(console, results) -> None:
         f"{bf['bayes_factor']:.3g} ({bf['strength']})",
     )
     console.print(table)
+
+
+def _print_ab_summary(console, result: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title="A/B test (bundled data, exact)")
+    for column in ("arm", "mean", "P(best)", "expected loss"):
+        table.add_column(column, justify="left" if column == "arm" else "right")
+    for arm in result["arms"]:
+        table.add_row(arm["name"], f"{arm['mean']:.4f}", f"{arm['prob_best']:.3f}", f"{arm['expected_loss']:.2g}")
+    console.print(table)
+    arm = f" {result['decision_arm']!r}" if result["decision_arm"] else ""
+    console.print(f"decision: [bold]{result['decision']}{arm}[/bold]. {result['reason']}")
 
 
 def run() -> None:

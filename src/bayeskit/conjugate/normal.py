@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special, stats
 
-from bayeskit._validate import as_float_array, check_finite
+from bayeskit._validate import as_float_array, check_finite, check_integer_valued, check_nonnegative
 from bayeskit.conjugate._base import ExactPosterior, broadcast_parameters, observations
 
 __all__ = ["NormalInverseGamma", "NormalKnownVariance"]
@@ -68,8 +68,6 @@ class NormalKnownVariance(ExactPosterior):
         Arrays broadcast against the batch, e.g. prefix counts and ``cumsum(x)`` give
         the posterior after each observation in one call.
         """
-        from bayeskit._validate import check_integer_valued, check_nonnegative
-
         num_obs = check_integer_valued(check_nonnegative(as_float_array(num_obs, "num_obs"), "num_obs"), "num_obs")
         total = check_finite(as_float_array(total, "total"), "total")
         precision = 1.0 / self.variance + num_obs / self.noise_variance

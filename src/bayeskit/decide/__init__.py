@@ -2,6 +2,7 @@
 
 from bayeskit.decide._quadrature import compare_two, expected_max, prob_best, prob_greater
 from bayeskit.decide.ab import (
+    DECISIONS,
     PRIORS,
     ABTestResult,
     ArmResult,
@@ -12,6 +13,7 @@ from bayeskit.decide.ab import (
 )
 
 __all__ = [
+    "DECISIONS",
     "PRIORS",
     "ABTestResult",
     "ArmResult",

@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ from bayeskit.decide._quadrature import (
 )
 
 __all__ = [
+    "DECISIONS",
     "PRIORS",
     "ABTestResult",
     "ArmResult",
@@ -112,7 +114,7 @@ class ABTestResult:
     decision_arm: str | None
     reason: str
     method: str
-    max_quadrature_error: float
+    numerical_error: float  # quadrature error estimate, or the Monte Carlo error on the draws path
     sensitivity: tuple[SensitivityRow, ...] = field(default_factory=tuple)
     marginals: Any = field(default=None, repr=False, compare=False)
     draws: Any = field(default=None, repr=False, compare=False)
@@ -198,8 +200,8 @@ def _settings(prob: float, threshold: float, rope: float) -> tuple[float, float,
 # ----------------------------------------------------------------------------------------------
 # The analysis over exact marginals
 # ----------------------------------------------------------------------------------------------
-def _log_bisection(cdf, targets: np.ndarray, low: np.ndarray, high: np.ndarray, log_scale: bool) -> np.ndarray:
-    """Solve ``cdf(x) = target`` elementwise by bisection (in log space for ratios)."""
+def _solve_cdf(cdf, targets: np.ndarray, low: np.ndarray, high: np.ndarray, log_scale: bool) -> np.ndarray:
+    """Solve ``cdf(x) = target`` elementwise by bisection (in log space when ``log_scale``, for ratios)."""
     low = np.log(np.maximum(low, 1e-300)) if log_scale else low
     high = np.log(np.maximum(high, 1e-300)) if log_scale else high
     low, high = np.broadcast_arrays(low, high)
@@ -222,12 +224,12 @@ def _lift_and_rope(arms: Marginal, control: int, others: np.ndarray, prob: float
         scale = abs(float(base.mean()[0]))
         low = arm.ppf(tiny) - base.ppf(1 - tiny)
         high = arm.ppf(1 - tiny) - base.ppf(tiny)
-        quantiles = _log_bisection(lambda d: difference_cdf(arm, base, d), targets, low, high, False) / scale
+        quantiles = _solve_cdf(lambda d: difference_cdf(arm, base, d), targets, low, high, False) / scale
         inside = difference_cdf(arm, base, rope * scale) - difference_cdf(arm, base, -rope * scale)
     else:  # positive support: lift = arm / control - 1
         low = arm.ppf(tiny) / base.ppf(1 - tiny)
         high = arm.ppf(1 - tiny) / np.maximum(base.ppf(tiny), 1e-300)
-        quantiles = _log_bisection(lambda r: ratio_cdf(arm, base, r), targets, low, high, True) - 1.0
+        quantiles = _solve_cdf(lambda r: ratio_cdf(arm, base, r), targets, low, high, True) - 1.0
         inside = ratio_cdf(arm, base, 1.0 + rope) - ratio_cdf(arm, base, max(1.0 - rope, 0.0))
     return quantiles, inside
 
@@ -340,11 +342,14 @@ def _analyze_exact(names, sizes, marginals, control, settings):
         expected_maximum, errors = float(expected_maximum), [float(np.max(error))]
     others = _others(num, control)
     lift, rope_probs = _lift_and_rope(arms, control, others, prob, settings["rope"])
-    beats_control = []
-    for i in others:
-        value, error = prob_greater(arm(i), arm(control))
-        beats_control.append(float(value[0]))
-        errors.append(float(error[0]))
+    if num == 2:  # P(other > control) is already known from the two-arm integral
+        beats_control = [float(best_probs[others[0]])]
+    else:
+        beats_control = []
+        for i in others:
+            value, error = prob_greater(arm(i), arm(control))
+            beats_control.append(float(value[0]))
+            errors.append(float(error[0]))
     summary = _Summaries(
         means=means,
         low=arms.ppf((1 - prob) / 2),
@@ -363,7 +368,7 @@ def _analyze_exact(names, sizes, marginals, control, settings):
         summary,
         settings,
         method="exact (1-D quadrature)",
-        max_quadrature_error=float(max(errors)),
+        numerical_error=float(max(errors)),
         marginals=marginals,
     )
 
@@ -394,7 +399,7 @@ def _analyze_draws(names, sizes, draws, control, settings):
         summary,
         settings,
         method=f"exact posterior draws ({draws.shape[0]:,}); Monte Carlo error of P(best) <= {mcse:.1e}",
-        max_quadrature_error=mcse,
+        numerical_error=mcse,
         draws=draws,
     )
 
@@ -421,7 +426,7 @@ def _with_sensitivity(run, metric: str, prior: str, sensitivity: bool) -> ABTest
                 != (main.decision, main.decision_arm),
             )
         )
-    return ABTestResult(**{**main.__dict__, "sensitivity": tuple(rows)})
+    return dataclasses.replace(main, sensitivity=tuple(rows))
 
 
 def _prior_name(prior: str | None, metric: str) -> str:

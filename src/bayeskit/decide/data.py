@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit.decide.ab import ab_test_binary, ab_test_continuous, ab_test_count
+
 __all__ = ["ABData", "default_control", "detect_ab_data", "read_table", "run_ab_test"]
 
 VARIANT_NAMES = ("variant", "arm", "group", "bucket", "treatment", "version")
@@ -297,8 +299,6 @@ def default_control(names: tuple[str, ...]) -> str:
 
 def run_ab_test(data: ABData, control: str | None = None, **options: Any):
     """Run the A/B engine that fits ``data.metric`` on the aggregated arms."""
-    from bayeskit.decide.ab import ab_test_binary, ab_test_continuous, ab_test_count
-
     control = control if control is not None else default_control(data.names)
     lognormal = options.pop("lognormal", False)
     if data.metric == "binary":

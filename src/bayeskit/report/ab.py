@@ -158,7 +158,7 @@ def add_ab_sections(report: Report, result: ABTestResult, source: str) -> Report
     report.heading("A/B test: which variant is better, and is it safe to ship?")
     report.text(
         f"Data: {source}. Metric: {result.metric}. Method: {result.method}; largest numerical error "
-        f"{result.max_quadrature_error:.1e}.",
+        f"{result.numerical_error:.1e}.",
         css_class="note",
     )
     verdict = (
