@@ -16,13 +16,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bayeskit
 import bench_ab
 import bench_conjugate
+import bench_evaluate
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
 def main() -> None:
     sections: dict[str, list[dict]] = {}
-    for title, module in (("Exact conjugate engine", bench_conjugate), ("Bayesian A/B testing", bench_ab)):
+    for title, module in (
+        ("Exact conjugate engine", bench_conjugate),
+        ("Bayesian A/B testing", bench_ab),
+        ("Evaluation metrics", bench_evaluate),
+    ):
         rows = sections.setdefault(title, [])
         for bench in module.BENCHMARKS:
             print(f"running {bench.__name__} ...", file=sys.stderr, flush=True)

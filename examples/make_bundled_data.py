@@ -56,10 +56,33 @@ def ab_revenue() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def calibration_classification() -> pd.DataFrame:
+    """3-class predictions of an overconfident model: it reports softmax(2.5 z) where labels follow softmax(z)."""
+    rng = np.random.default_rng(11)
+    z = 1.5 * rng.standard_normal((2000, 3))
+    true = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    labels = (true.cumsum(axis=1) < rng.uniform(size=(2000, 1))).sum(axis=1)
+    reported = np.exp(2.5 * z) / np.exp(2.5 * z).sum(axis=1, keepdims=True)
+    reported = np.round(reported, 9)
+    reported[:, 0] = np.round(1.0 - reported[:, 1:].sum(axis=1), 9)
+    return pd.DataFrame({"label": labels, "p_0": reported[:, 0], "p_1": reported[:, 1], "p_2": reported[:, 2]})
+
+
+def calibration_regression() -> pd.DataFrame:
+    """Gaussian predictions whose standard deviation is half the true noise (overconfident)."""
+    rng = np.random.default_rng(12)
+    x = rng.uniform(-3, 3, size=2000)
+    noise = 0.3 * (1 + np.abs(x))
+    y = np.sin(x) + noise * rng.standard_normal(2000)
+    return pd.DataFrame({"x": x.round(4), "y": y.round(5), "mean": np.sin(x).round(5), "std": (0.5 * noise).round(5)})
+
+
 if __name__ == "__main__":
     DATA.mkdir(parents=True, exist_ok=True)
     coin_flips().to_csv(DATA / "coin_flips.csv", index=False)
     measurements().to_csv(DATA / "measurements.csv", index=False)
     ab_conversions().to_csv(DATA / "ab_conversions.csv", index=False)
     ab_revenue().to_csv(DATA / "ab_revenue.csv", index=False)
+    calibration_classification().to_csv(DATA / "calibration_classification.csv", index=False)
+    calibration_regression().to_csv(DATA / "calibration_regression.csv", index=False)
     print(f"wrote {DATA}/coin_flips.csv and measurements.csv")

@@ -9,6 +9,8 @@ import pandas as pd
 __all__ = ["DATASETS", "dataset_path", "load_dataset"]
 
 DATASETS = {
+    "calibration_classification": "Predictions of an overconfident 3-class model: columns label, p_0, p_1, p_2.",
+    "calibration_regression": "Gaussian predictions with half the true spread: columns x, y, mean, std.",
     "ab_conversions": "A 3-arm checkout test, one row per arm per day: columns day, variant, visitors, conversions.",
     "ab_revenue": "Revenue per user (mostly zero) in 2 arms, one row per user: columns variant, revenue.",
     "coin_flips": "100 flips of a bent coin in order: columns flip, heads (0/1).",

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from bayeskit.decide.ab import DECISIONS
+
 
 def bayeskit(*args, cwd=None):
     return subprocess.run(
@@ -32,16 +34,18 @@ def test_demo_writes_a_self_contained_report(demo_run):
     result, out = demo_run
     assert result.returncode == 0, result.stderr
     page = (out / "index.html").read_text()
-    assert page.count("data:image/png;base64,") == 8  # 5 conjugate + 3 A/B figures
+    assert page.count("data:image/png;base64,") == 11  # 5 conjugate + 3 A/B + 3 calibration figures
     assert 'src="http' not in page and "<script src" not in page
-    for heading in ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor", "A/B test"):
+    for heading in ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor", "A/B test", "Calibration of a"):
         assert heading in page
 
 
 def test_demo_json_on_stdout_and_messages_on_stderr(demo_run):
     result, _ = demo_run
     payload = json.loads(result.stdout)
-    assert payload["ab_test"]["decision"] in ("ship", "keep testing", "no meaningful difference")
+    assert payload["ab_test"]["decision"] in DECISIONS
+    raw, scaled = payload["calibration"]["classification"].values()
+    assert scaled["ece"] < raw["ece"]  # the demo's side by side: recalibration helps on unseen rows
     conjugate = payload["conjugate"]
     assert conjugate["num_flips"] == 100
     low, high = conjugate["posterior"]["eti_95"]

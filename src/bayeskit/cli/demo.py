@@ -31,8 +31,23 @@ def _ab_test(report: Report) -> dict[str, Any]:
     return result.to_dict()
 
 
+def _calibration(report: Report) -> dict[str, Any]:
+    from bayeskit._table import read_table
+    from bayeskit.cli.calibrate import detect_predictions, evaluate
+    from bayeskit.datasets import dataset_path
+    from bayeskit.report.calibration import add_classification_sections, add_regression_sections, side_by_side_note
+
+    out = {}
+    for kind, add in (("classification", add_classification_sections), ("regression", add_regression_sections)):
+        predictions = detect_predictions(read_table(dataset_path(f"calibration_{kind}")))
+        results = evaluate(predictions, recalibrate=True)
+        add(report, results["models"], results["summaries"], note=side_by_side_note(kind))
+        out[kind] = results["summaries"]
+    return out
+
+
 # Each later workflow adds a (name, section builder) pair here; the demo runs them in order.
-SECTIONS = [("conjugate", _conjugate), ("ab_test", _ab_test)]
+SECTIONS = [("conjugate", _conjugate), ("ab_test", _ab_test), ("calibration", _calibration)]
 
 
 def run_demo(out: Path, progress=None) -> tuple[Path, dict[str, Any]]:

@@ -125,6 +125,75 @@ def ab(
         messages.print(f"wrote {written}")
 
 
+@app.command()
+@handle_errors
+def calibrate(
+    data: Path | None = typer.Argument(None, help="CSV of predictions; omit to run the bundled example."),
+    task: str | None = typer.Option(None, "--task", help="classification | regression (detected if omitted)."),
+    label_col: str | None = typer.Option(None, "--label-col", help="Integer class label column."),
+    prob_cols: str | None = typer.Option(
+        None, "--prob-cols", help="Comma-separated probability columns (default: p_*)."
+    ),
+    target_col: str | None = typer.Option(None, "--target-col", help="Regression target column (default: y)."),
+    mean_col: str | None = typer.Option(None, "--mean-col", help="Predictive mean column (default: mean)."),
+    std_col: str | None = typer.Option(None, "--std-col", help="Predictive standard deviation column (default: std)."),
+    recalibrate: bool = typer.Option(
+        False, "--recalibrate", help="Fit temperature/variance scaling on half, compare on the other half."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+    report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
+) -> None:
+    """Check calibration: ECE, reliability, Brier/NLL (classification) or NLL, CRPS, coverage (regression)."""
+    from bayeskit.cli._output import print_json, stderr_console, stdout_console
+    from bayeskit.cli.calibrate import load_and_evaluate
+
+    if report is not None and report.is_dir():
+        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    messages = stderr_console()
+    source, predictions, results = load_and_evaluate(
+        data,
+        recalibrate,
+        task=task,
+        label_col=label_col,
+        prob_cols=prob_cols,
+        target_col=target_col,
+        mean_col=mean_col,
+        std_col=std_col,
+    )
+    if json_output:
+        print_json(
+            {
+                "source": source,
+                "task": predictions.task,
+                "columns": predictions.columns,
+                "metrics": results["summaries"],
+            }
+        )
+    else:
+        _print_metrics(stdout_console(), f"Calibration check: {predictions.task} ({source})", results["summaries"])
+    if report is not None:
+        from bayeskit.report import Report
+        from bayeskit.report.calibration import add_classification_sections, add_regression_sections
+
+        add = add_classification_sections if predictions.task == "classification" else add_regression_sections
+        written = add(
+            Report("Calibration report"), results["models"], results["summaries"], note=f"Data: {source}."
+        ).save(report)
+        messages.print(f"wrote {written}")
+
+
+def _print_metrics(console, title: str, summaries: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("metric")
+    for name in summaries:
+        table.add_column(name, justify="right")
+    for metric in next(iter(summaries.values())):
+        table.add_row(metric, *(f"{summary[metric]:.4g}" for summary in summaries.values()))
+    console.print(table)
+
+
 def _print_conjugate(console, results) -> None:
     from rich.table import Table
 

@@ -14,11 +14,11 @@ Arms are sorted by name, so results do not depend on the order of the rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bayeskit._table import MISSING, numeric_column, read_table
 from bayeskit.decide.ab import ab_test_binary, ab_test_continuous, ab_test_count
 
 __all__ = ["ABData", "default_control", "detect_ab_data", "read_table", "run_ab_test"]
@@ -30,7 +30,6 @@ COUNT_NAMES = ("count", "counts", "events")
 EXPOSURE_NAMES = ("exposure", "exposure_time", "days", "duration", "time")
 ROW_METRIC_NAMES = ("converted", "conversion", "value", "revenue", "count", "events", "metric", "y")
 METRICS = ("binary", "count", "continuous")
-MISSING = {"", "nan", "na", "n/a", "null", "none"}
 
 
 @dataclass(frozen=True)
@@ -47,29 +46,6 @@ class ABData:
     exposure: np.ndarray | None = None
     values: tuple[np.ndarray, ...] | None = None
     num_rows: int = 0
-
-
-def read_table(path: str | Path):
-    """Read a CSV file with every cell as text (validated later), failing clearly on empty files."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"data file {str(path)!r} does not exist.")
-    if path.is_dir():
-        raise ValueError(f"data file {str(path)!r} is a folder; give a CSV file.")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise ValueError(
-            f"data file {str(path)!r} is empty; expected a header row and one row per arm or user."
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise ValueError(f"could not parse {str(path)!r} as CSV: {error}") from None
-    if frame.empty:
-        raise ValueError(f"data file {str(path)!r} has a header but no data rows.")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
 
 
 def _find(frame, candidates: tuple[str, ...]) -> str | None:
@@ -95,29 +71,8 @@ def _row_label(frame, variant_col: str, row: int) -> str:
 
 
 def _numbers(frame, column: str, variant_col: str) -> np.ndarray:
-    """Parse a text column to floats, naming the first missing, non-numeric or infinite cell."""
-    import pandas as pd
-
-    text = frame[column].astype(str).str.strip()
-    missing = text.str.lower().isin(MISSING).to_numpy()
-    if missing.any():
-        row = int(np.argmax(missing))
-        raise ValueError(
-            f"column {column!r} has a missing value at {_row_label(frame, variant_col, row)}; "
-            "fill it in or drop the row."
-        )
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(numbers)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise ValueError(
-            f"column {column!r} must be numeric; {_row_label(frame, variant_col, row)} has {text.iloc[row]!r}."
-        )
-    infinite = np.isinf(numbers)
-    if infinite.any():
-        row = int(np.argmax(infinite))
-        raise ValueError(f"column {column!r} has an infinite value at {_row_label(frame, variant_col, row)}.")
-    return numbers
+    """Parse a text column to floats, naming the first bad cell by row and variant."""
+    return numeric_column(frame, column, lambda row: _row_label(frame, variant_col, row))
 
 
 def _check_counts(frame, numbers: np.ndarray, column: str, variant_col: str) -> None:

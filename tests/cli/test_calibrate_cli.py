@@ -1,0 +1,56 @@
+"""`bayeskit calibrate` end to end: detection, JSON, report, recalibration on a held-out half, bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def bayeskit(*args):
+    return subprocess.run([sys.executable, "-m", "bayeskit", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_bundled_classification_with_recalibration_and_report(tmp_path):
+    report = tmp_path / "calibration.html"
+    result = bayeskit("calibrate", "--recalibrate", "--json", "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["task"] == "classification"
+    raw, scaled = payload["metrics"].values()
+    assert scaled["ece"] < raw["ece"] / 2  # temperature scaling fixes the overconfidence on unseen rows
+    assert scaled["accuracy"] == raw["accuracy"]  # and never changes the argmax
+    assert report.read_text().count("data:image/png;base64,") == 2
+
+
+def test_regression_file_is_detected(tmp_path):
+    data = tmp_path / "pred.csv"
+    data.write_text("y,mean,std\n" + "".join(f"{i % 7 / 3:.3f},{i % 5 / 3:.3f},1.0\n" for i in range(40)))
+    result = bayeskit("calibrate", str(data), "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)["metrics"]["model"]
+    assert {"rmse", "nll", "crps", "coverage_95", "miscalibration_area"} <= set(metrics)
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ("label,p_0,p_1\n0,0.5,0.6\n", [], "row 0 sums to 1.1"),
+        ("label,p_0,p_1\n0,0.5,abc\n", [], "column 'p_1' must be numeric; row 1 has 'abc'"),
+        ("label,p_0,p_1\n2,0.5,0.5\n", [], "must be whole numbers in [0, 1]; got 2"),
+        ("label,p_0,p_1\n0,,0.5\n", [], "column 'p_0' has a missing value at row 1"),
+        ("y,mean,std\n1,0,0\n", [], "must be > 0; got 0"),
+        ("a,b\n1,2\n", [], "could not tell the columns apart"),
+        ("label,p_0,p_1\n0,0.5,0.5\n", ["--label-col", "nope"], "column 'nope' (from --label-col) is not in the file"),
+        ("label,p_0,p_1\n0,0.5,0.5\n", ["--task", "ranking"], "unknown task 'ranking'"),
+        ("label,p_0,p_1\n0,0.5,0.5\n", ["--recalibrate"], "--recalibrate needs at least 20 rows"),
+        ("", [], "is empty"),
+    ],
+)
+def test_bad_input_exits_2(tmp_path, content, args, message):
+    data = tmp_path / "pred.csv"
+    data.write_text(content)
+    result = bayeskit("calibrate", str(data), *args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
