@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 
@@ -32,6 +33,31 @@ def test_regression_file_is_detected(tmp_path):
     assert {"rmse", "nll", "crps", "coverage_95", "miscalibration_area"} <= set(metrics)
 
 
+def test_quantile_predictions_with_cqr(tmp_path):
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=400)
+    rows = "".join(f"{v:.5f},{-0.8:.3f},0.0,0.8\n" for v in y)  # a too-narrow 90% interval
+    data = tmp_path / "quantiles.csv"
+    data.write_text("y,q05,q50,q95\n" + rows)
+    result = bayeskit("calibrate", str(data), "--recalibrate", "--json")
+    assert result.returncode == 0, result.stderr
+    raw, conformal = json.loads(result.stdout)["metrics"].values()
+    assert raw["coverage_90"] < 0.65 and abs(conformal["coverage_90"] - 0.9) < 0.06
+
+
+def test_quantile_levels_from_column_names():
+    from bayeskit.cli.calibrate import quantile_level
+
+    assert [quantile_level(c) for c in ("q05", "q50", "q975", "q0.9", "q_0.25", "mean")] == [
+        0.05,
+        0.5,
+        0.975,
+        0.9,
+        0.25,
+        None,
+    ]
+
+
 @pytest.mark.parametrize(
     ("content", "args", "message"),
     [
@@ -45,6 +71,13 @@ def test_regression_file_is_detected(tmp_path):
         ("label,p_0,p_1\n0,0.5,0.5\n", ["--task", "ranking"], "unknown task 'ranking'"),
         ("label,p_0,p_1\n0,0.5,0.5\n", ["--recalibrate"], "--recalibrate needs at least 20 rows"),
         ("", [], "is empty"),
+        ("y,q05,q95\n1,2,1\n", [], "must not decrease with the level; row 1"),
+        (
+            "y,lo,hi\n1,0,2\n",
+            ["--quantile-cols", "lo,hi", "--quantile-levels", "0.1"],
+            "2 quantile columns but 1 levels",
+        ),
+        ("y,lo,hi\n1,0,2\n", ["--quantile-cols", "lo,hi"], "give --quantile-levels"),
     ],
 )
 def test_bad_input_exits_2(tmp_path, content, args, message):

@@ -8,15 +8,18 @@ from scipy import integrate, stats
 
 from bayeskit.evaluate import (
     central_interval_coverage,
+    crps,
     crps_gaussian,
     crps_samples,
     gaussian_nll,
     interval_coverage,
     mean_absolute_calibration_error,
     miscalibration_area,
+    pinball_loss,
     pit_gaussian,
     pit_samples,
     quantile_calibration_curve,
+    quantile_coverage,
     sharpness,
 )
 
@@ -110,3 +113,29 @@ def test_sharpness():
 def test_bad_input_messages(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_crps_dispatches_and_refuses_ambiguous_input():
+    assert crps([0.3], mean=[0.0], std=[1.0]) == crps_gaussian([0.3], [0.0], [1.0])
+    draws = np.random.default_rng(5).normal(size=(100, 1))
+    assert crps([0.3], samples=draws) == crps_samples([0.3], draws)
+    with pytest.raises(ValueError, match="give either `mean` and `std`"):
+        crps([0.3], mean=[0.0], samples=draws)
+
+
+def test_pinball_loss_and_quantile_coverage():
+    y = np.array([0.0, 1.0, 2.0])
+    quantiles = np.array([[-1.0, 0.5], [0.0, 2.0], [1.0, 1.5]])
+    levels = np.array([0.1, 0.9])
+    manual = np.mean(
+        [
+            max(t * (v - q), (t - 1) * (v - q))
+            for v, row in zip(y, quantiles, strict=True)
+            for q, t in zip(row, levels, strict=True)
+        ]
+    )
+    assert pinball_loss(y, quantiles, levels) == pytest.approx(manual)
+    table = quantile_coverage(y, quantiles, levels)
+    np.testing.assert_allclose(table["observed"], [0.0, 2 / 3])
+    with pytest.raises(ValueError, match="strictly increasing"):
+        pinball_loss(y, quantiles, [0.9, 0.1])

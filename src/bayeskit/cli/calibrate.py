@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,17 @@ class Predictions:
     y: np.ndarray | None = None
     mean: np.ndarray | None = None
     std: np.ndarray | None = None
+    quantiles: np.ndarray | None = None
+    levels: np.ndarray | None = None
+
+
+def quantile_level(column: str) -> float | None:
+    """The level a column name encodes: ``q05`` -> 0.05, ``q0.975``/``q_0.975`` -> 0.975, ``q50`` -> 0.5."""
+    match = re.fullmatch(r"q_?(0?\.\d+|\d+)", column.strip().lower())
+    if match is None:
+        return None
+    text = match.group(1)
+    return float(text) if "." in text else int(text) / 10 ** len(text)
 
 
 def _lookup(frame, name: str | None, candidates: tuple[str, ...], flag: str) -> str | None:
@@ -46,6 +58,8 @@ def detect_predictions(
     target_col: str | None = None,
     mean_col: str | None = None,
     std_col: str | None = None,
+    quantile_cols: str | None = None,
+    quantile_levels: str | None = None,
 ) -> Predictions:
     """Find the label and probability columns, or the target, mean and std columns, and validate them."""
     from bayeskit.evaluate._inputs import class_probabilities, labels_for, positive
@@ -71,6 +85,41 @@ def detect_predictions(
         p = class_probabilities(p[:, 0] if p.shape[1] == 1 else p, "probability columns")
         y = labels_for(numeric_column(frame, label), p.shape[0], p.shape[1], f"column {label!r}")
         return Predictions("classification", {"label": label, "probabilities": probabilities}, probs=p, labels=y)
+    if quantile_cols:
+        quantile_columns = [c.strip() for c in quantile_cols.split(",")]
+        for column in quantile_columns:
+            _lookup(frame, column, (), "--quantile-cols")
+    else:
+        quantile_columns = [c for c in frame.columns if quantile_level(c) is not None]
+    if target and quantile_columns and not (mean and std) and task in (None, "regression"):
+        if quantile_levels:
+            try:
+                levels = [float(v) for v in quantile_levels.split(",")]
+            except ValueError:
+                raise ValueError(
+                    f"`--quantile-levels` must be comma-separated numbers; got {quantile_levels!r}."
+                ) from None
+        else:
+            levels = [quantile_level(c) for c in quantile_columns]
+            if None in levels:
+                raise ValueError(
+                    "give --quantile-levels for quantile columns whose names do not encode a level (q05, q0.95)."
+                )
+        if len(levels) != len(quantile_columns):
+            raise ValueError(f"got {len(quantile_columns)} quantile columns but {len(levels)} levels.")
+        order = np.argsort(levels)
+        quantiles = np.stack([numeric_column(frame, quantile_columns[i]) for i in order], axis=1)
+        levels = np.asarray(levels, dtype=float)[order]
+        if np.any((levels <= 0) | (levels >= 1)) or np.any(np.diff(levels) <= 0):
+            raise ValueError(f"quantile levels must be distinct and inside (0, 1); got {levels.tolist()}.")
+        crossed = np.any(np.diff(quantiles, axis=1) < 0, axis=1)
+        if crossed.any():
+            row = int(np.argmax(crossed))
+            raise ValueError(
+                f"predicted quantiles must not decrease with the level; row {row + 1} has {quantiles[row].tolist()}."
+            )
+        columns = {"target": target, "quantiles": [quantile_columns[i] for i in order], "levels": levels.tolist()}
+        return Predictions("regression", columns, y=numeric_column(frame, target), quantiles=quantiles, levels=levels)
     if task == "regression" or (task is None and target and mean and std):
         if not (target and mean and std):
             raise ValueError("regression needs target, mean and std columns (--target-col, --mean-col, --std-col).")
@@ -83,15 +132,18 @@ def detect_predictions(
         )
     raise ValueError(
         f"could not tell the columns apart among {', '.join(map(repr, frame.columns))}: use label + p_* columns "
-        "(classification) or y, mean, std (regression), or name them with --label-col/--prob-cols or "
-        "--target-col/--mean-col/--std-col."
+        "(classification), y, mean, std or y plus quantile columns q05, q50, q95 (regression), or name them with "
+        "--label-col/--prob-cols, --target-col/--mean-col/--std-col or --quantile-cols/--quantile-levels."
     )
 
 
 def evaluate(predictions: Predictions, recalibrate: bool) -> dict[str, Any]:
     """Metrics of the predictions; with ``recalibrate``, raw vs recalibrated on a held-out half."""
-    from bayeskit.evaluate import fit_temperature, fit_variance_scaling
-    from bayeskit.evaluate.summary import classification_summary, regression_summary
+    from bayeskit.evaluate import conformalized_quantile_regression, fit_temperature, fit_variance_scaling
+    from bayeskit.evaluate.summary import classification_summary, quantile_summary, regression_summary
+
+    if predictions.quantiles is not None:
+        return _evaluate_quantiles(predictions, recalibrate, conformalized_quantile_regression, quantile_summary)
 
     n = predictions.probs.shape[0] if predictions.task == "classification" else predictions.y.size
     if not recalibrate:
@@ -137,3 +189,30 @@ def load_and_evaluate(data: Path | None, recalibrate: bool, **columns: Any):
         predictions = detect_predictions(frame, **columns)
         results = evaluate(predictions, recalibrate)
     return source, predictions, results
+
+
+def _evaluate_quantiles(predictions: Predictions, recalibrate: bool, conformalize, summarize) -> dict[str, Any]:
+    """Quantile predictions; ``recalibrate`` conformalizes the outermost symmetric pair (CQR) on half the rows."""
+    y, q, levels = predictions.y, predictions.quantiles, predictions.levels
+    if not recalibrate:
+        models = {"model": (y, q, levels)}
+        return {"models": models, "summaries": {"model": summarize(y, q, levels)}}
+    if y.size < 20:
+        raise ValueError(f"--recalibrate needs at least 20 rows (half to fit, half to evaluate); got {y.size}.")
+    low = int(np.argmin(levels))
+    high = (
+        int(np.flatnonzero(np.isclose(levels, 1.0 - levels[low]))[0])
+        if np.isclose(levels, 1.0 - levels[low]).any()
+        else None
+    )
+    if high is None:
+        raise ValueError("--recalibrate with quantiles needs a symmetric outer pair of levels, e.g. 0.05 and 0.95.")
+    fit, held = slice(0, y.size // 2), slice(y.size // 2, None)
+    lower, upper = conformalize(y[fit], q[fit, low], q[fit, high], q[held, low], q[held, high], alpha=2 * levels[low])
+    adjusted = q[held].copy()
+    adjusted[:, low], adjusted[:, high] = lower, upper
+    models = {
+        "raw": (y[held], q[held], levels),
+        f"CQR on the {1 - 2 * levels[low]:.0%} interval": (y[held], adjusted, levels),
+    }
+    return {"models": models, "summaries": {k: summarize(*v) for k, v in models.items()}}

@@ -137,6 +137,12 @@ def calibrate(
     target_col: str | None = typer.Option(None, "--target-col", help="Regression target column (default: y)."),
     mean_col: str | None = typer.Option(None, "--mean-col", help="Predictive mean column (default: mean)."),
     std_col: str | None = typer.Option(None, "--std-col", help="Predictive standard deviation column (default: std)."),
+    quantile_cols: str | None = typer.Option(
+        None, "--quantile-cols", help="Comma-separated quantile columns (default: q05, q0.5, ...)."
+    ),
+    quantile_levels: str | None = typer.Option(
+        None, "--quantile-levels", help="Their levels, e.g. 0.05,0.5,0.95 (default: from the names)."
+    ),
     recalibrate: bool = typer.Option(
         False, "--recalibrate", help="Fit temperature/variance scaling on half, compare on the other half."
     ),
@@ -159,6 +165,8 @@ def calibrate(
         target_col=target_col,
         mean_col=mean_col,
         std_col=std_col,
+        quantile_cols=quantile_cols,
+        quantile_levels=quantile_levels,
     )
     if json_output:
         print_json(
@@ -173,9 +181,16 @@ def calibrate(
         _print_metrics(stdout_console(), f"Calibration check: {predictions.task} ({source})", results["summaries"])
     if report is not None:
         from bayeskit.report import Report
-        from bayeskit.report.calibration import add_classification_sections, add_regression_sections
+        from bayeskit.report.calibration import (
+            add_classification_sections,
+            add_quantile_sections,
+            add_regression_sections,
+        )
 
-        add = add_classification_sections if predictions.task == "classification" else add_regression_sections
+        if predictions.task == "classification":
+            add = add_classification_sections
+        else:
+            add = add_regression_sections if predictions.quantiles is None else add_quantile_sections
         written = add(
             Report("Calibration report"), results["models"], results["summaries"], note=f"Data: {source}."
         ).save(report)

@@ -15,6 +15,7 @@ from bayeskit.evaluate._inputs import matching, positive, real
 
 __all__ = [
     "central_interval_coverage",
+    "crps",
     "crps_gaussian",
     "crps_samples",
     "gaussian_nll",
@@ -22,8 +23,10 @@ __all__ = [
     "mean_absolute_calibration_error",
     "miscalibration_area",
     "pit_gaussian",
+    "pinball_loss",
     "pit_samples",
     "quantile_calibration_curve",
+    "quantile_coverage",
     "sharpness",
 ]
 
@@ -156,3 +159,44 @@ def sharpness(std: Any) -> float:
     """Root mean predictive variance ``sqrt(mean(std^2))``: smaller is sharper (judge it with calibration)."""
     s = positive(std, "std")
     return float(np.sqrt(np.mean(s**2)))
+
+
+def crps(y: Any, mean: Any = None, std: Any = None, samples: Any = None) -> float:
+    """Mean CRPS: closed form for Gaussian predictions (``mean``, ``std``), energy form for ``samples``.
+
+    Examples
+    --------
+    >>> round(crps([0.0], mean=[0.0], std=[1.0]), 4)
+    0.2337
+    """
+    if samples is not None and mean is None and std is None:
+        return crps_samples(y, samples)
+    if samples is None and mean is not None and std is not None:
+        return crps_gaussian(y, mean, std)
+    raise ValueError("give either `mean` and `std` (Gaussian predictions) or `samples` (predictive draws).")
+
+
+def _quantiles(y: Any, quantiles: Any, levels: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = real(y, "y", 1)
+    q = real(quantiles, "quantiles", 2)
+    levels = real(levels, "levels", 1)
+    if q.shape != (y.size, levels.size):
+        raise ValueError(f"`quantiles` must have shape ({y.size}, {levels.size}): one column per level; got {q.shape}.")
+    if np.any((levels <= 0) | (levels >= 1)) or np.any(np.diff(levels) <= 0):
+        raise ValueError("`levels` must be strictly increasing and inside (0, 1), e.g. [0.05, 0.5, 0.95].")
+    return y, q, levels
+
+
+def pinball_loss(y: Any, quantiles: Any, levels: Any) -> float:
+    """Mean pinball (quantile) loss over rows and levels: a proper score for quantile predictions."""
+    y, q, levels = _quantiles(y, quantiles, levels)
+    residual = y[:, None] - q
+    return float(np.mean(np.maximum(levels * residual, (levels - 1) * residual)))
+
+
+def quantile_coverage(y: Any, quantiles: Any, levels: Any):
+    """Observed fraction of targets below each predicted quantile, against its level (the calibration curve)."""
+    import pandas as pd
+
+    y, q, levels = _quantiles(y, quantiles, levels)
+    return pd.DataFrame({"expected": levels, "observed": (y[:, None] <= q).mean(axis=0)})

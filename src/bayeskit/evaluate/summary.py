@@ -21,11 +21,13 @@ from bayeskit.evaluate.regression import (
     gaussian_nll,
     mean_absolute_calibration_error,
     miscalibration_area,
+    pinball_loss,
     pit_gaussian,
+    quantile_coverage,
     sharpness,
 )
 
-__all__ = ["classification_summary", "regression_summary"]
+__all__ = ["classification_summary", "quantile_summary", "regression_summary"]
 
 
 def classification_summary(probs: Any, labels: Any, n_bins: int = 15) -> dict[str, float]:
@@ -71,4 +73,21 @@ def regression_summary(y: Any, mean: Any, std: Any) -> dict[str, float]:
     }
     for level, observed in zip(coverage["level"], coverage["coverage"], strict=True):
         summary[f"coverage_{round(100 * level)}"] = float(observed)
+    return summary
+
+
+def quantile_summary(y: Any, quantiles: Any, levels: Any) -> dict[str, float]:
+    """Pinball loss, mean |observed - expected| over the levels, and coverage of each symmetric central interval."""
+    table = quantile_coverage(y, quantiles, levels)
+    summary = {
+        "n": float(np.size(y)),
+        "pinball_loss": pinball_loss(y, quantiles, levels),
+        "mean_absolute_calibration_error": float(np.mean(np.abs(table["observed"] - table["expected"]))),
+    }
+    levels, q, y = np.asarray(levels, dtype=float), np.asarray(quantiles, dtype=float), np.asarray(y, dtype=float)
+    for i, low in enumerate(levels):
+        upper = np.flatnonzero(np.isclose(levels, 1.0 - low))
+        if low < 0.5 and upper.size:
+            inside = (q[:, i] <= y) & (y <= q[:, upper[0]])
+            summary[f"coverage_{round(100 * (1 - 2 * low))}"] = float(inside.mean())
     return summary

@@ -9,12 +9,13 @@ from matplotlib.figure import Figure
 from bayeskit.evaluate import (
     pit_gaussian,
     quantile_calibration_curve,
+    quantile_coverage,
     reliability_diagram,
     retention_curve,
 )
 from bayeskit.report.html import Report
 
-__all__ = ["add_classification_sections", "add_regression_sections"]
+__all__ = ["add_classification_sections", "add_quantile_sections", "add_regression_sections"]
 
 _COLOURS = ["#c0392b", "#3b6ea5", "#27ae60", "#8e44ad"]
 
@@ -120,3 +121,26 @@ def side_by_side_note(kind: str) -> str:
         f"The raw model is overconfident. The recalibrated column applies {method} fitted on the first half "
         "of the rows; every number is computed on the other half, which the fit never saw."
     )
+
+
+def add_quantile_sections(
+    report: Report,
+    models: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    summaries: dict[str, dict[str, float]],
+    note: str = "",
+) -> Report:
+    """Calibration curve of quantile predictions (observed fraction below each quantile) and the metrics."""
+    report.heading("Calibration of quantile predictions")
+    if note:
+        report.text(note, css_class="note")
+    report.table(_metrics_table(summaries))
+    figure = Figure(figsize=(4.6, 4.2))
+    axis = figure.subplots()
+    for (name, (y, quantiles, levels)), colour in zip(models.items(), _COLOURS, strict=False):
+        table = quantile_coverage(y, quantiles, levels)
+        axis.plot(table["expected"], table["observed"], "o-", color=colour, label=name)
+    axis.plot([0, 1], [0, 1], "k--", lw=1)
+    axis.set(xlabel="quantile level", ylabel="observed fraction below", title="Quantile calibration")
+    axis.legend(fontsize=8)
+    report.figure(figure, "Each predicted quantile against the fraction of targets below it.")
+    return report
