@@ -77,3 +77,16 @@ def test_overlapping_splits_are_refused():
         scaler.transform(logits[60:], ids=None)
     with pytest.raises(ValueError, match="`ids` must be unique"):
         fit_temperature(logits[:2], labels[:2], ids=[1, 1])
+
+
+def test_epistemic_uncertainty_flags_out_of_distribution_inputs():
+    """Ensemble members agree near the training data and disagree far from it: AUROC of MI for OOD."""
+    from bayeskit.evaluate import uncertainty_auroc
+
+    rng = np.random.default_rng(6)
+    slopes = rng.normal(1.0, 0.3, size=(10, 1, 1))  # 10 members of a 3-class "ensemble"
+    x = np.concatenate([rng.uniform(-1, 1, 300), rng.uniform(4, 6, 100)])  # last 100 are out of distribution
+    logits = slopes * x[None, :, None] * np.array([1.0, 0.0, -1.0]) + rng.normal(0, 0.1, size=(10, 400, 3))
+    parts = decompose_classification(np.exp(special.log_softmax(logits, axis=-1)))
+    is_ood = np.r_[np.zeros(300), np.ones(100)]
+    assert uncertainty_auroc(parts.epistemic, is_ood) > 0.9

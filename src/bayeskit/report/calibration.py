@@ -78,8 +78,12 @@ def _calibration_curve_figure(models: dict[str, tuple[np.ndarray, np.ndarray, np
     return figure
 
 
-def _metrics_table(summaries: dict[str, dict[str, float]]) -> pd.DataFrame:
-    return pd.DataFrame(summaries).rename_axis("metric")
+def _open_section(report: Report, title: str, summaries: dict[str, dict[str, float]], note: str) -> None:
+    """Heading, optional note and the metrics table (one column per model)."""
+    report.heading(title)
+    if note:
+        report.text(note, css_class="note")
+    report.table(pd.DataFrame(summaries).rename_axis("metric"))
 
 
 def add_classification_sections(
@@ -90,10 +94,7 @@ def add_classification_sections(
     n_bins: int = 15,
 ) -> Report:
     """Reliability diagrams, retention curves and the metrics table for one or more classifiers."""
-    report.heading("Calibration of a classifier")
-    if note:
-        report.text(note, css_class="note")
-    report.table(_metrics_table(summaries))
+    _open_section(report, "Calibration of a classifier", summaries, note)
     report.figure(_reliability_figure(models, n_bins), "Reliability diagrams (bin counts above the bars).")
     report.figure(_retention_figure(models), "Error rate among the predictions kept, most confident first.")
     return report
@@ -106,10 +107,7 @@ def add_regression_sections(
     note: str = "",
 ) -> Report:
     """Calibration curves, PIT histograms and the metrics table for Gaussian regression predictions."""
-    report.heading("Calibration of a regression model")
-    if note:
-        report.text(note, css_class="note")
-    report.table(_metrics_table(summaries))
+    _open_section(report, "Calibration of a regression model", summaries, note)
     report.figure(_calibration_curve_figure(models), "Quantile calibration curve and PIT histogram.")
     return report
 
@@ -130,10 +128,7 @@ def add_quantile_sections(
     note: str = "",
 ) -> Report:
     """Calibration curve of quantile predictions (observed fraction below each quantile) and the metrics."""
-    report.heading("Calibration of quantile predictions")
-    if note:
-        report.text(note, css_class="note")
-    report.table(_metrics_table(summaries))
+    _open_section(report, "Calibration of quantile predictions", summaries, note)
     figure = Figure(figsize=(4.6, 4.2))
     axis = figure.subplots()
     for (name, (y, quantiles, levels)), colour in zip(models.items(), _COLOURS, strict=False):
