@@ -1,0 +1,103 @@
+"""Posteriors represented by MCMC draws, with the posterior API of DESIGN.md and mandatory diagnostics."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bayeskit._validate import check_choice, check_prob
+from bayeskit.infer.diagnostics import Finding, banner
+
+__all__ = ["DiagnosticsWarning", "DrawsPosterior"]
+
+
+class DiagnosticsWarning(UserWarning):
+    """Emitted when a posterior that failed its convergence checks is summarized."""
+
+
+@dataclass(frozen=True, eq=False)
+class DrawsPosterior:
+    """Draws ``(chain, draw, *shape)`` per site, the InferenceData behind them and their diagnostics.
+
+    ``mean``, ``std``, ``var`` and ``interval`` return dicts keyed by site (as the
+    multi-parameter exact posteriors do). ``summary()`` is ArviZ's table with
+    R-hat, ESS and MCSE; while any check fails it warns and carries the findings.
+    """
+
+    draws: dict[str, np.ndarray]
+    idata: Any = field(repr=False)
+    findings: tuple[Finding, ...]
+    method: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        status = "healthy" if self.is_healthy else f"{len(self.findings)} FAILED CHECK(S)"
+        sites = ", ".join(f"{k} {v.shape[2:]}" for k, v in self.draws.items())
+        chains, draws = next(iter(self.draws.values())).shape[:2]
+        return f"DrawsPosterior({self.method}, {chains} chains x {draws} draws, sites: {sites}; {status})"
+
+    @property
+    def is_healthy(self) -> bool:
+        """True when every convergence check passed."""
+        return not self.findings
+
+    def check(self) -> tuple[Finding, ...]:
+        """The failed checks with advice (empty when healthy)."""
+        return self.findings
+
+    def _flat(self) -> dict[str, np.ndarray]:
+        return {k: v.reshape(-1, *v.shape[2:]) for k, v in self.draws.items()}
+
+    def mean(self) -> dict[str, np.ndarray]:
+        """Posterior mean of every site."""
+        return {k: v.mean(axis=0) for k, v in self._flat().items()}
+
+    def var(self) -> dict[str, np.ndarray]:
+        """Posterior variance of every site."""
+        return {k: v.var(axis=0, ddof=1) for k, v in self._flat().items()}
+
+    def std(self) -> dict[str, np.ndarray]:
+        """Posterior standard deviation of every site."""
+        return {k: np.sqrt(v) for k, v in self.var().items()}
+
+    def interval(self, prob: float = 0.95, kind: str = "eti") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Equal-tailed (quantiles) or highest-density (ArviZ) interval of every site."""
+        import arviz as az
+
+        prob = check_prob(prob)
+        check_choice(kind, "interval kind", ("eti", "hdi"))
+        out = {}
+        for name, values in self._flat().items():
+            if kind == "eti":
+                low, high = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+            else:
+                bounds = np.asarray(az.hdi(self.idata, hdi_prob=prob, var_names=[name])[name].values)
+                low, high = bounds[..., 0], bounds[..., 1]
+            out[name] = (np.asarray(low), np.asarray(high))
+        return out
+
+    def sample(self, key: Any, num_samples: int) -> dict[str, np.ndarray]:
+        """``num_samples`` joint draws resampled (with replacement) from the chains, by an explicit key."""
+        from bayeskit._rng import as_generator
+
+        flat = self._flat()
+        total = next(iter(flat.values())).shape[0]
+        index = as_generator(key).integers(0, total, size=num_samples)
+        return {k: v[index] for k, v in flat.items()}
+
+    def to_arviz(self):
+        """The ``arviz.InferenceData`` (posterior and sample stats)."""
+        return self.idata
+
+    def summary(self, prob: float = 0.95):
+        """ArviZ's summary (mean, sd, HDI, MCSE, ESS bulk/tail, R-hat); warns while any check fails."""
+        import arviz as az
+
+        table = az.summary(self.idata, hdi_prob=check_prob(prob))
+        table.attrs["diagnostics"] = [str(f) for f in self.findings]
+        if self.findings:
+            warnings.warn(banner(self.findings), DiagnosticsWarning, stacklevel=2)
+        return table

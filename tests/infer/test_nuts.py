@@ -1,0 +1,108 @@
+"""NUTS through bayeskit: the eight-schools reference cases, a conjugate cross-check, the posterior API."""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import numpyro.distributions as dist
+import pytest
+from scipy import stats
+
+from bayeskit.conjugate import BetaBinomial
+from bayeskit.infer import DiagnosticsWarning, banner, nuts
+
+SCHOOLS_Y = jnp.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
+SCHOOLS_SIGMA = jnp.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
+
+
+def centered(sigma, y=None):
+    mu = numpyro.sample("mu", dist.Normal(0, 5))
+    tau = numpyro.sample("tau", dist.HalfCauchy(5))
+    with numpyro.plate("school", sigma.shape[0]):
+        theta = numpyro.sample("theta", dist.Normal(mu, tau))
+        numpyro.sample("obs", dist.Normal(theta, sigma), obs=y)
+
+
+def non_centered(sigma, y=None):
+    mu = numpyro.sample("mu", dist.Normal(0, 5))
+    tau = numpyro.sample("tau", dist.HalfCauchy(5))
+    with numpyro.plate("school", sigma.shape[0]):
+        offset = numpyro.sample("offset", dist.Normal(0, 1))
+        theta = numpyro.deterministic("theta", mu + tau * offset)
+        numpyro.sample("obs", dist.Normal(theta, sigma), obs=y)
+
+
+def beta_binomial(trials, successes=None):
+    p = numpyro.sample("p", dist.Beta(2.0, 2.0))
+    numpyro.sample("k", dist.Binomial(trials, probs=p), obs=successes)
+
+
+@pytest.fixture(scope="module")
+def centered_fit():
+    return nuts(centered, SCHOOLS_SIGMA, y=SCHOOLS_Y, key=jax.random.key(0))
+
+
+@pytest.fixture(scope="module")
+def non_centered_fit():
+    return nuts(non_centered, SCHOOLS_SIGMA, y=SCHOOLS_Y, key=jax.random.key(0))
+
+
+def test_centered_eight_schools_raises_the_divergence_warning(centered_fit):
+    checks = {finding.check for finding in centered_fit.check()}
+    assert "divergences" in checks
+    assert not centered_fit.is_healthy
+    assert "DO NOT TRUST THESE NUMBERS" in banner(centered_fit.check())
+    with pytest.warns(DiagnosticsWarning, match="divergences"):
+        table = centered_fit.summary()
+    assert any("non-centered" in line for line in table.attrs["diagnostics"])
+
+
+def test_non_centered_eight_schools_is_healthy(non_centered_fit):
+    assert non_centered_fit.check() == ()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DiagnosticsWarning)
+        table = non_centered_fit.summary()
+    assert {"r_hat", "ess_bulk", "ess_tail", "mcse_mean"} <= set(table.columns)
+    assert table.loc["mu", "mean"] == pytest.approx(4.4, abs=1.0)  # the well-known posterior mean of mu
+
+
+def test_nuts_on_a_conjugate_model_matches_the_closed_form():
+    posterior = nuts(beta_binomial, 50, successes=18, key=jax.random.key(1), num_warmup=500, num_samples=1000)
+    exact = BetaBinomial(2, 2).update(18, 50)
+    table = posterior.summary()
+    assert posterior.is_healthy
+    assert abs(table.loc["p", "mean"] - float(exact.mean())) < 4 * table.loc["p", "mcse_mean"]
+    assert abs(table.loc["p", "sd"] - float(exact.std())) < 4 * table.loc["p", "mcse_sd"]
+    draws = posterior.draws["p"].ravel()
+    assert stats.kstest(draws[::4], exact.marginals()["probability"].cdf).pvalue > 1e-3  # thinned: ~independent
+
+
+def test_posterior_api_shapes(non_centered_fit):
+    means = non_centered_fit.mean()
+    assert means["theta"].shape == (8,) and np.ndim(means["mu"]) == 0
+    low, high = non_centered_fit.interval(0.9)["theta"]
+    hdi_low, hdi_high = non_centered_fit.interval(0.9, kind="hdi")["theta"]
+    assert np.all(low < high)
+    assert np.all(hdi_high - hdi_low <= 1.01 * (high - low))  # sample HDI vs interpolated sample ETI: noise only
+    draws = non_centered_fit.sample(jax.random.key(3), 5)
+    assert draws["theta"].shape == (5, 8)
+    np.testing.assert_array_equal(draws["theta"], non_centered_fit.sample(jax.random.key(3), 5)["theta"])
+    assert non_centered_fit.to_arviz().posterior["theta"].shape == (4, 1000, 8)
+    assert set(non_centered_fit.timings) == {"warmup_s", "sampling_s"}
+    assert "healthy" in repr(non_centered_fit)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"key": None}, TypeError, "`key` must be a JAX PRNG key"),
+        ({"key": jax.random.key(0), "target_accept": 1.5}, ValueError, r"`target_accept` must be in \(0, 1\)"),
+        ({"key": jax.random.key(0), "chain_method": "threads"}, ValueError, "unknown chain_method 'threads'"),
+        ({"key": jax.random.key(0), "num_chains": 0}, ValueError, "`num_chains` must be a positive int"),
+    ],
+)
+def test_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        nuts(beta_binomial, 50, successes=18, **kwargs)
