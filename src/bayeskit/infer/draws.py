@@ -32,6 +32,8 @@ class DrawsPosterior:
     findings: tuple[Finding, ...]
     method: str
     timings: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict, repr=False)
+    notes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         status = "healthy" if self.is_healthy else f"{len(self.findings)} FAILED CHECK(S)"
@@ -98,6 +100,7 @@ class DrawsPosterior:
 
         table = az.summary(self.idata, hdi_prob=check_prob(prob))
         table.attrs["diagnostics"] = [str(f) for f in self.findings]
+        table.attrs["notes"] = list(self.notes)
         if self.findings:
             warnings.warn(banner(self.findings), DiagnosticsWarning, stacklevel=2)
         return table
