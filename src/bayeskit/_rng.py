@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_generator"]
+__all__ = ["as_generator", "check_jax_key"]
 
 
 def as_generator(rng: Any) -> np.random.Generator:
@@ -39,3 +39,10 @@ def as_generator(rng: Any) -> np.random.Generator:
         "`rng` must be a numpy.random.Generator, an int seed or a JAX key; "
         f"got {type(rng).__name__}. Pass e.g. np.random.default_rng(0)."
     )
+
+
+def check_jax_key(key: Any) -> Any:
+    """Require a JAX PRNG key (the JAX engines never default or seed one themselves)."""
+    if not (hasattr(key, "dtype") and type(key).__module__.startswith(("jax", "jaxlib"))):
+        raise TypeError(f"`key` must be a JAX PRNG key, e.g. jax.random.key(0); got {type(key).__name__}.")
+    return key

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit._rng import check_jax_key
 from bayeskit._validate import check_choice
 from bayeskit.infer.diagnostics import Finding, check_inference_data
 from bayeskit.infer.draws import DrawsPosterior
@@ -15,11 +16,6 @@ __all__ = ["ADVI_GUIDES", "advi", "laplace"]
 
 ADVI_GUIDES = ("meanfield", "fullrank")
 _PSEUDO_CHAINS = 4
-
-
-def _check_key(key: Any) -> None:
-    if not (hasattr(key, "dtype") and type(key).__module__.startswith(("jax", "jaxlib"))):
-        raise TypeError(f"`key` must be a JAX PRNG key, e.g. jax.random.key(0); got {type(key).__name__}.")
 
 
 def _check_count(name: str, value: Any) -> int:
@@ -79,7 +75,7 @@ def laplace(model: Any, *args: Any, key: Any, num_draws: int = 4000, **kwargs: A
     from numpyro.infer import SVI, Trace_ELBO
     from numpyro.infer.autoguide import AutoLaplaceApproximation
 
-    _check_key(key)
+    check_jax_key(key)
     _check_count("num_draws", num_draws)
     key_init, key_draws = jax.random.split(key)
     guide = AutoLaplaceApproximation(model)
@@ -149,7 +145,7 @@ def advi(
     from numpyro.infer import SVI, Trace_ELBO
     from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
 
-    _check_key(key)
+    check_jax_key(key)
     check_choice(guide, "guide", ADVI_GUIDES)
     _check_count("num_draws", num_draws)
     if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 20:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit._rng import check_jax_key
 from bayeskit.infer.diagnostics import check_inference_data
 from bayeskit.infer.draws import DrawsPosterior
 
@@ -76,8 +77,7 @@ def nuts(
     for name, value in (("num_chains", num_chains), ("num_warmup", num_warmup), ("num_samples", num_samples)):
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "num_warmup" else 1):
             raise ValueError(f"`{name}` must be a positive int; got {value!r}.")
-    if not (hasattr(key, "dtype") and type(key).__module__.startswith(("jax", "jaxlib"))):
-        raise TypeError(f"`key` must be a JAX PRNG key, e.g. jax.random.key(0); got {type(key).__name__}.")
+    check_jax_key(key)
     kernel = NUTS(model, target_accept_prob=target_accept, max_tree_depth=max_tree_depth)
     mcmc = MCMC(
         kernel,
