@@ -60,6 +60,7 @@ def test_table_output_and_row_level_file(tmp_path):
             "column 'conversions' must be numeric; row 1",
         ),
         ("variant,visitors,conversions\nA,100,5\n", [], "only one arm"),
+        ("variant,visitors\nA,100\nB,120\n", [], "has no conversions column"),
         ("", [], "is empty"),
         ("variant,visitors,conversions\nA,100,5\nB,120,13\n", ["--control", "Z"], "unknown control 'Z'"),
         ("variant,visitors,conversions\nA,100,5\nB,120,13\n", ["--prob", "2"], "`--prob` must be in (0, 1)"),

@@ -97,6 +97,9 @@ def test_layouts_are_detected():
         ),
         ("foo,visitors,conversions\nA,100,5\nB,120,13\n", {}, r"could not find the variant column"),
         ("variant,a,b\nA,1,2\nB,1,2\n", {}, r"could not tell the metric column"),
+        ("variant,visitors\nA,100\nB,120\n", {}, r"looks aggregated but has no conversions column"),
+        ("variant,conversions\nA,10\nB,12\n", {}, r"looks aggregated but has no visitors column"),
+        ("variant,exposure\nA,10\nB,12\n", {}, r"looks aggregated but has no count column"),
         (
             "variant,converted\nA,1\nB,2\n",
             {"metric": "binary"},

@@ -188,6 +188,20 @@ def detect_ab_data(
         )
 
     if metric_col is None:
+        # Half of an aggregated layout is a missing column, not a row-level metric ('converted' and
+        # 'count' are also row-level names, so they alone do not count as half).
+        row_level = {c.lower() for c in (conversions_col, count_col) if c} & set(ROW_METRIC_NAMES)
+        for present, missing_names, wanted in (
+            (visitors_col and not conversions_col, CONVERSION_NAMES, "conversions"),
+            (conversions_col and not visitors_col and not row_level, VISITOR_NAMES, "visitors"),
+            (exposure_col and not count_col, COUNT_NAMES, "count"),
+        ):
+            if present:
+                raise ValueError(
+                    f"the file looks aggregated but has no {wanted} column (looked for {', '.join(missing_names)}); "
+                    f"columns are {', '.join(map(repr, frame.columns))}. Add the column, or name a row-level "
+                    "metric with --metric-col."
+                )
         others = [c for c in frame.columns if c != variant_col]
         metric_col = _find(frame, ROW_METRIC_NAMES) or (others[0] if len(others) == 1 else None)
     if metric_col is None:
