@@ -214,23 +214,33 @@ def _solve_cdf(cdf, targets: np.ndarray, low: np.ndarray, high: np.ndarray, log_
     return np.exp(middle) if log_scale else middle
 
 
-def _lift_and_rope(arms: Marginal, control: int, others: np.ndarray, prob: float, rope: float):
-    """Quantiles of the relative lift of each arm over the control, and P(|lift| < rope)."""
+def _lift_and_rope(
+    arms: Marginal, control: int, others: np.ndarray, prob: float, rope: float, lift_quantiles: bool = True
+):
+    """Quantiles of the relative lift over the control (NaN unless ``lift_quantiles``), and P(|lift| < rope).
+
+    The quantiles cost ~95% of an analysis (bisection on a 1-D integral); the prior-sensitivity
+    reruns need only the decision, so they skip them.
+    """
     arm = Marginal(arms.family, tuple(p[others] for p in arms.params))
     base = Marginal(arms.family, tuple(np.full(others.size, p[control]) for p in arms.params))
     targets = np.array([(1 - prob) / 2, 0.5, (1 + prob) / 2])[:, None]
     tiny = 1e-12
     if arms.family == "t":  # support on the whole line: lift = (arm - control) / |control mean|
         scale = abs(float(base.mean()[0]))
+        inside = difference_cdf(arm, base, rope * scale) - difference_cdf(arm, base, -rope * scale)
+        if not lift_quantiles:
+            return np.full((3, others.size), np.nan), inside
         low = arm.ppf(tiny) - base.ppf(1 - tiny)
         high = arm.ppf(1 - tiny) - base.ppf(tiny)
         quantiles = _solve_cdf(lambda d: difference_cdf(arm, base, d), targets, low, high, False) / scale
-        inside = difference_cdf(arm, base, rope * scale) - difference_cdf(arm, base, -rope * scale)
     else:  # positive support: lift = arm / control - 1
+        inside = ratio_cdf(arm, base, 1.0 + rope) - ratio_cdf(arm, base, max(1.0 - rope, 0.0))
+        if not lift_quantiles:
+            return np.full((3, others.size), np.nan), inside
         low = arm.ppf(tiny) / base.ppf(1 - tiny)
         high = arm.ppf(1 - tiny) / np.maximum(base.ppf(tiny), 1e-300)
         quantiles = _solve_cdf(lambda r: ratio_cdf(arm, base, r), targets, low, high, True) - 1.0
-        inside = ratio_cdf(arm, base, 1.0 + rope) - ratio_cdf(arm, base, max(1.0 - rope, 0.0))
     return quantiles, inside
 
 
@@ -322,7 +332,7 @@ def _others(num: int, control: int) -> np.ndarray:
     return np.array([i for i in range(num) if i != control])
 
 
-def _analyze_exact(names, sizes, marginals, control, settings):
+def _analyze_exact(names, sizes, marginals, control, settings, lift_quantiles: bool = True):
     """Exact summaries of arms whose posteriors are univariate marginals, by quadrature."""
     arms = as_marginal(marginals)
     num, prob = len(names), settings["prob"]
@@ -341,7 +351,7 @@ def _analyze_exact(names, sizes, marginals, control, settings):
         best_probs, expected_maximum, error = prob_best(arms)
         expected_maximum, errors = float(expected_maximum), [float(np.max(error))]
     others = _others(num, control)
-    lift, rope_probs = _lift_and_rope(arms, control, others, prob, settings["rope"])
+    lift, rope_probs = _lift_and_rope(arms, control, others, prob, settings["rope"], lift_quantiles)
     if num == 2:  # P(other > control) is already known from the two-arm integral
         beats_control = [float(best_probs[others[0]])]
     else:
@@ -405,14 +415,14 @@ def _analyze_draws(names, sizes, draws, control, settings):
 
 
 def _with_sensitivity(run, metric: str, prior: str, sensitivity: bool) -> ABTestResult:
-    main = run(prior)
+    main = run(prior, True)
     if not sensitivity:
         return main
     rows = []
     for other in PRIORS[metric]:
         if other == prior:
             continue
-        alternative = run(other)
+        alternative = run(other, False)  # only the decision is kept: skip the lift quantiles
         best = max(alternative.arms, key=lambda a: a.prob_best)
         rows.append(
             SensitivityRow(
@@ -497,7 +507,7 @@ def ab_test_binary(
         "skeptical": (100.0 * pooled, 100.0 * (1.0 - pooled)),
     }
 
-    def run(name: str) -> ABTestResult:
+    def run(name: str, lift_quantiles: bool) -> ABTestResult:
         posterior = BetaBinomial(*priors[name]).update(successes=successes, trials=trials)
         return _analyze_exact(
             names,
@@ -505,6 +515,7 @@ def ab_test_binary(
             posterior.marginals()["probability"],
             control_index,
             _run_settings("binary", name, prob, threshold, rope),
+            lift_quantiles,
         )
 
     return _with_sensitivity(run, "binary", _prior_name(prior, "binary"), sensitivity)
@@ -541,7 +552,7 @@ def ab_test_count(
     strength = 0.1 * exposure.mean()
     priors = {"jeffreys": (0.5, tiny), "uniform": (1.0, tiny), "skeptical": (pooled * strength, strength)}
 
-    def run(name: str) -> ABTestResult:
+    def run(name: str, lift_quantiles: bool) -> ABTestResult:
         posterior = GammaPoisson(*priors[name]).update(events, exposure)
         return _analyze_exact(
             names,
@@ -549,6 +560,7 @@ def ab_test_count(
             posterior.marginals()["rate"],
             control_index,
             _run_settings("count", name, prob, threshold, rope),
+            lift_quantiles,
         )
 
     return _with_sensitivity(run, "count", _prior_name(prior, "count"), sensitivity)
@@ -620,7 +632,7 @@ def ab_test_continuous(
         "skeptical": (centre, 0.1 * sizes.mean(), 1.0, spread),
     }
 
-    def run(name: str) -> ABTestResult:
+    def run(name: str, lift_quantiles: bool) -> ABTestResult:
         m, kappa, alpha, beta = priors[name]
         fitted = [NormalInverseGamma(m, kappa, alpha, beta).update(a) for a in arrays]
         stacked = NormalInverseGamma._make(
@@ -636,6 +648,7 @@ def ab_test_continuous(
                 stacked.marginals()["mean"],
                 control_index,
                 _run_settings("continuous", name, prob, threshold, rope),
+                lift_quantiles,
             )
         draws = stacked.sample(rng, num_draws)
         arm_means = np.exp(draws["mean"] + 0.5 * draws["variance"])
