@@ -179,6 +179,14 @@ def _arm_vector(value: Any, name: str, num: int) -> np.ndarray:
     return array
 
 
+def _arm_inputs(names: Any, **vectors: Any) -> tuple[tuple[str, ...], list[np.ndarray]]:
+    """Validated arm names and one finite per-arm vector for each keyword (the names set the arm count)."""
+    first_name, first = next(iter(vectors.items()))
+    raw = as_float_array(first, first_name)
+    names = _names(names, raw.shape[0] if raw.ndim == 1 else None)
+    return names, [_arm_vector(value, name, len(names)) for name, value in vectors.items()]
+
+
 def _control(control: str | None, names: tuple[str, ...]) -> int:
     if control is None:
         return 0
@@ -492,11 +500,7 @@ def ab_test_binary(
     Kruschke, J. K. (2018). Rejecting or accepting parameter values in Bayesian estimation (ROPE).
 
     """
-    visitors_raw = as_float_array(visitors, "visitors")
-    names = _names(names, visitors_raw.shape[0] if visitors_raw.ndim == 1 else None)
-    num = len(names)
-    trials = _arm_vector(visitors, "visitors", num)
-    successes = _arm_vector(conversions, "conversions", num)
+    names, (trials, successes) = _arm_inputs(names, visitors=visitors, conversions=conversions)
     successes, trials = binomial_counts(successes, trials)
     prob, threshold, rope = _settings(prob, threshold, rope)
     control_index = _control(control, names)
@@ -539,11 +543,7 @@ def ab_test_count(
     views). Other parameters as in :func:`ab_test_binary`; priors ``"jeffreys"``
     (default), ``"uniform"``, ``"skeptical"``.
     """
-    counts_raw = as_float_array(counts, "counts")
-    names = _names(names, counts_raw.shape[0] if counts_raw.ndim == 1 else None)
-    num = len(names)
-    events = _arm_vector(counts, "counts", num)
-    exposure = _arm_vector(exposure, "exposure", num)
+    names, (events, exposure) = _arm_inputs(names, counts=counts, exposure=exposure)
     events, exposure = counts_and_exposure(events, exposure)
     prob, threshold, rope = _settings(prob, threshold, rope)
     control_index = _control(control, names)

@@ -66,6 +66,18 @@ def _confidence_and_outcome(probs: Any, labels: Any, kind: str):
     return p.T, onehot.T
 
 
+def _bin_gaps(probs: Any, labels: Any, n_bins: int, binning: str, kind: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per compared row (one, or one per class): counts and ``|outcome - confidence|`` of the non-empty bins."""
+    _check_bins(n_bins, binning)
+    confidence, outcome = _confidence_and_outcome(probs, labels, kind)
+    gaps = []
+    for row_confidence, row_outcome in zip(confidence, outcome, strict=True):
+        _, counts, mean_confidence, mean_outcome = _binned(row_confidence, row_outcome, n_bins, binning)
+        filled = counts > 0
+        gaps.append((counts[filled], np.abs(mean_outcome[filled] - mean_confidence[filled])))
+    return gaps
+
+
 def _check_bins(n_bins: int, binning: str) -> None:
     if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"`n_bins` must be a positive int; got {n_bins!r}.")
@@ -103,14 +115,8 @@ def expected_calibration_error(
     Guo, Pleiss, Sun & Weinberger (2017). On calibration of modern neural networks. ICML.
     Kull et al. (2019). Beyond temperature scaling: obtaining well-calibrated multi-class probabilities. NeurIPS.
     """
-    _check_bins(n_bins, binning)
-    confidence, outcome = _confidence_and_outcome(probs, labels, kind)
-    errors = []
-    for row_confidence, row_outcome in zip(confidence, outcome, strict=True):
-        _, counts, mean_confidence, mean_outcome = _binned(row_confidence, row_outcome, n_bins, binning)
-        filled = counts > 0
-        errors.append(np.sum(counts[filled] * np.abs(mean_outcome[filled] - mean_confidence[filled])) / counts.sum())
-    return float(np.mean(errors))
+    gaps = _bin_gaps(probs, labels, n_bins, binning, kind)
+    return float(np.mean([np.sum(counts * gap) / counts.sum() for counts, gap in gaps]))
 
 
 def maximum_calibration_error(
@@ -120,14 +126,7 @@ def maximum_calibration_error(
 
     For ``kind="classwise"`` the maximum is over classes and bins.
     """
-    _check_bins(n_bins, binning)
-    confidence, outcome = _confidence_and_outcome(probs, labels, kind)
-    worst = 0.0
-    for row_confidence, row_outcome in zip(confidence, outcome, strict=True):
-        _, counts, mean_confidence, mean_outcome = _binned(row_confidence, row_outcome, n_bins, binning)
-        filled = counts > 0
-        worst = max(worst, float(np.max(np.abs(mean_outcome[filled] - mean_confidence[filled]))))
-    return worst
+    return float(max(np.max(gap) for _, gap in _bin_gaps(probs, labels, n_bins, binning, kind)))
 
 
 def reliability_diagram(

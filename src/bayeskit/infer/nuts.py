@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from bayeskit._rng import check_jax_key
+from bayeskit._validate import check_choice
 from bayeskit.infer.diagnostics import check_inference_data
 from bayeskit.infer.draws import DrawsPosterior
 
@@ -68,8 +69,6 @@ def nuts(
     import arviz as az
     import jax
     from numpyro.infer import MCMC, NUTS
-
-    from bayeskit._validate import check_choice
 
     check_choice(chain_method, "chain_method", CHAIN_METHODS)
     if not (0.0 < target_accept < 1.0):
