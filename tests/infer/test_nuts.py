@@ -90,7 +90,7 @@ def test_posterior_api_shapes(non_centered_fit):
     assert draws["theta"].shape == (5, 8)
     np.testing.assert_array_equal(draws["theta"], non_centered_fit.sample(jax.random.key(3), 5)["theta"])
     assert non_centered_fit.to_arviz().posterior["theta"].shape == (4, 1000, 8)
-    assert set(non_centered_fit.timings) == {"warmup_s", "sampling_s"}
+    assert set(non_centered_fit.timings) == {"compile_s", "warmup_s", "sampling_s"}
     assert "healthy" in repr(non_centered_fit)
 
 
@@ -100,9 +100,45 @@ def test_posterior_api_shapes(non_centered_fit):
         ({"key": None}, TypeError, "`key` must be a JAX PRNG key"),
         ({"key": jax.random.key(0), "target_accept": 1.5}, ValueError, r"`target_accept` must be in \(0, 1\)"),
         ({"key": jax.random.key(0), "chain_method": "threads"}, ValueError, "unknown chain_method 'threads'"),
-        ({"key": jax.random.key(0), "num_chains": 0}, ValueError, "`num_chains` must be a positive int"),
+        ({"key": jax.random.key(0), "num_chains": 0}, ValueError, "`num_chains` must be an int >= 1; got 0"),
     ],
 )
 def test_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         nuts(beta_binomial, 50, successes=18, **kwargs)
+
+
+def test_new_data_of_the_same_shape_reuse_the_compiled_program(non_centered_fit):
+    again = nuts(non_centered, SCHOOLS_SIGMA, y=SCHOOLS_Y + 1.0, key=jax.random.key(0))
+    assert again.timings["compile_s"] == 0.0
+    assert again.mean()["mu"] == pytest.approx(non_centered_fit.mean()["mu"] + 1.0, abs=0.5)
+
+
+def test_same_key_same_draws():
+    first = nuts(beta_binomial, 50, successes=18, key=jax.random.key(5), num_warmup=200, num_samples=200)
+    second = nuts(beta_binomial, 50, successes=18, key=jax.random.key(5), num_warmup=200, num_samples=200)
+    np.testing.assert_array_equal(first.draws["p"], second.draws["p"])
+
+
+def test_posterior_predictive_and_pointwise_log_likelihood(non_centered_fit):
+    replicated = non_centered_fit.predictive(jax.random.key(1))
+    assert replicated["obs"].shape == (4000, 8)
+    # The replicated data spread like the observed ones: sigma_j plus the spread of theta_j.
+    assert np.all(replicated["obs"].std(axis=0) > np.asarray(SCHOOLS_SIGMA))
+    fewer = non_centered_fit.predictive(jax.random.key(1), num_samples=10)
+    assert fewer["obs"].shape == (10, 8)
+    precise = non_centered_fit.predictive(jax.random.key(2), jnp.ones(8))["obs"]  # new inputs: sigma_j = 1
+    assert precise.shape == (4000, 8) and np.all(precise.std(axis=0) < replicated["obs"].std(axis=0))
+    log_lik = non_centered_fit.log_likelihood()["obs"]
+    assert log_lik.shape == (4, 1000, 8)
+    mu, tau, offset = (non_centered_fit.draws[name][0, 0] for name in ("mu", "tau", "offset"))
+    expected = stats.norm(mu + tau * offset, np.asarray(SCHOOLS_SIGMA)).logpdf(np.asarray(SCHOOLS_Y))
+    np.testing.assert_allclose(log_lik[0, 0], expected, rtol=1e-4)
+    assert "log_likelihood" in non_centered_fit.to_arviz(log_likelihood=True).groups()
+
+
+def test_progress_bar_goes_to_stderr(capsys):
+    nuts(beta_binomial, 50, successes=18, key=jax.random.key(1), num_warmup=50, num_samples=50, progress=True)
+    captured = capsys.readouterr()
+    assert "sampling" in captured.err and "100/100" in captured.err
+    assert captured.out == ""

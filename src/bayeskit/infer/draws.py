@@ -34,6 +34,9 @@ class DrawsPosterior:
     timings: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict, repr=False)
     notes: tuple[str, ...] = ()
+    model: Any = field(default=None, repr=False)
+    model_args: tuple = field(default=(), repr=False)
+    model_kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         status = "healthy" if self.is_healthy else f"{len(self.findings)} FAILED CHECK(S)"
@@ -90,9 +93,62 @@ class DrawsPosterior:
         index = as_generator(key).integers(0, total, size=num_samples)
         return {k: v[index] for k, v in flat.items()}
 
-    def to_arviz(self):
-        """The ``arviz.InferenceData`` (posterior and sample stats)."""
-        return self.idata
+    def _require_model(self, what: str) -> None:
+        if self.model is None:
+            raise ValueError(f"{what} needs the model: this posterior was built from draws alone.")
+
+    def predictive(self, key: Any, *args: Any, num_samples: int | None = None, **kwargs: Any) -> dict[str, np.ndarray]:
+        """Posterior predictive draws of every sample site, integrating over the parameter draws.
+
+        With no ``args``/``kwargs`` the model's own data are used (observed sites are
+        re-drawn, for posterior predictive checks); pass new inputs (e.g. ``X_new``,
+        with the observed keyword left out) to predict. Each output has a leading
+        axis of ``num_samples`` (default: every draw, chains flattened).
+        """
+        import jax
+        from numpyro.infer import Predictive
+
+        from bayeskit._rng import check_jax_key
+
+        self._require_model("predictive()")
+        check_jax_key(key)
+        flat = self._flat()
+        if num_samples is not None:
+            flat = self.sample(key, num_samples)
+            key = jax.random.fold_in(key, 1)
+        if not args and not kwargs:
+            args = self.model_args
+            kwargs = {k: (None if k in self._observed_names() else v) for k, v in self.model_kwargs.items()}
+        out = Predictive(self.model, posterior_samples=flat, batch_ndims=1)(key, *args, **kwargs)
+        return {k: np.asarray(v) for k, v in out.items() if k not in flat}
+
+    def _observed_names(self) -> set[str]:
+        from numpyro import handlers
+
+        trace = handlers.trace(handlers.seed(self.model, 0)).get_trace(*self.model_args, **self.model_kwargs)
+        observed = {site["name"] for site in trace.values() if site["type"] == "sample" and site["is_observed"]}
+        return {k for k, v in self.model_kwargs.items() if any(v is trace[name]["value"] for name in observed)} | (
+            observed & set(self.model_kwargs)
+        )
+
+    def log_likelihood(self) -> dict[str, np.ndarray]:
+        """Pointwise log-likelihood ``(chain, draw, *obs_shape)`` of every observed site (for WAIC and LOO)."""
+        from numpyro.infer import log_likelihood
+
+        self._require_model("log_likelihood()")
+        flat = self._flat()
+        chains, draws = next(iter(self.draws.values())).shape[:2]
+        values = log_likelihood(self.model, flat, *self.model_args, **self.model_kwargs)
+        return {k: np.asarray(v).reshape(chains, draws, *np.shape(v)[1:]) for k, v in values.items()}
+
+    def to_arviz(self, log_likelihood: bool = False):
+        """The ``arviz.InferenceData`` (posterior and sample stats; with ``log_likelihood=True`` that group too)."""
+        if not log_likelihood or "log_likelihood" in self.idata.groups():
+            return self.idata
+        import arviz as az
+
+        extra = az.from_dict(log_likelihood=self.log_likelihood())
+        return az.concat(self.idata, extra, inplace=False)
 
     def summary(self, prob: float = 0.95):
         """ArviZ's summary (mean, sd, HDI, MCSE, ESS bulk/tail, R-hat); warns while any check fails."""
