@@ -1,17 +1,20 @@
 """Approximate inference over NumPyro models, with diagnostics that cannot be ignored.
 
 ``nuts``, ``laplace`` and ``advi`` all return a :class:`DrawsPosterior` (posterior
-API, ArviZ summary, ``check()`` findings with advice). Checkpoints, SBC, ready
-models and model comparison are still to come (issue 4).
+API, ArviZ summary, ``check()`` findings with advice, ``predictive`` and
+``log_likelihood``). ``nuts`` runs can checkpoint and resume; ``sbc`` checks any
+engine by simulation-based calibration.
 """
 
 from bayeskit.infer.approximate import ADVI_GUIDES, advi, laplace
+from bayeskit.infer.checkpoint import CheckpointError
 from bayeskit.infer.diagnostics import THRESHOLDS, Finding, banner, check_inference_data
 from bayeskit.infer.draws import DiagnosticsWarning, DrawsPosterior
 from bayeskit.infer.nuts import nuts
 
 __all__ = [
     "ADVI_GUIDES",
+    "CheckpointError",
     "THRESHOLDS",
     "DiagnosticsWarning",
     "DrawsPosterior",

@@ -32,10 +32,18 @@ class CheckpointError(ValueError):
 
 
 def fingerprint(model: Any, settings: dict[str, Any], dynamic: list[Any], static: tuple, key_data: np.ndarray) -> str:
-    """A sha256 over what determines the run: model name, settings, data bytes, static arguments and the key."""
+    """A sha256 over what determines the run: the model's name and code, settings, data, static arguments, key.
+
+    The model's module is left out (the same model imported or run as ``__main__``
+    is the same model); its bytecode and constants are in, so an edited prior
+    does not resume an old run.
+    """
     digest = hashlib.sha256()
-    name = f"{getattr(model, '__module__', '')}.{getattr(model, '__qualname__', repr(model))}"
-    digest.update(name.encode())
+    digest.update(getattr(model, "__qualname__", type(model).__qualname__).encode())
+    code = getattr(model, "__code__", None)
+    if code is not None:
+        digest.update(code.co_code)
+        digest.update(repr(code.co_consts).encode())
     digest.update(json.dumps(settings, sort_keys=True).encode())
     for value in dynamic:
         array = np.ascontiguousarray(np.asarray(value))

@@ -207,8 +207,8 @@ class _Run:
         kept = done - self.num_warmup
         if kept > 0:
             z = {name[2:]: value for name, value in arrays.items() if name.startswith("z/")}
-            stats = {name[2:]: arrays[f"s/{name}"] for name in _STATS}
-            if any(value.shape[0] != kept for value in (*z.values(), *stats.values())):
+            stats = {name: arrays.get(f"s/{name}", np.empty(0)) for name in _STATS}
+            if not z or any(value.shape[0] != kept for value in (*z.values(), *stats.values())):
                 raise CheckpointError(f"checkpoint {path} holds a different number of draws than it claims; delete it.")
             self.pieces = [{"z": z, **stats}]
         return jax.tree.unflatten(treedef, [jnp.asarray(a) for a in loaded])
