@@ -57,6 +57,30 @@ def test_laplace_keeps_positive_parameters_positive_and_close():
     assert fit.std()["rate"] == pytest.approx(float(exact.std()), rel=0.1)
 
 
+def test_constrained_laplace_is_the_textbook_one():
+    counts = jnp.array([3.0, 5.0, 4.0, 6.0, 2.0, 5.0])
+    fit = laplace(poisson_rate, counts, key=jax.random.key(1), space="constrained")
+    shape, rate = 2.0 + float(counts.sum()), 1.0 + counts.size
+    mode = (shape - 1) / rate  # the Gamma posterior's mode; curvature there: (shape - 1) / mode**2
+    assert float(fit.details["map"][0]) == pytest.approx(mode, rel=1e-4)
+    assert float(fit.details["covariance"][0, 0]) == pytest.approx(mode**2 / (shape - 1), rel=1e-3)
+    assert fit.is_healthy  # 8 standard deviations from zero: no draw leaves the support
+
+
+def test_constrained_laplace_reports_draws_outside_the_support():
+    fit = laplace(poisson_rate, jnp.array([0.0]), key=jax.random.key(1), space="constrained")
+    assert [f.check for f in fit.check()] == ["draws outside the support"]
+
+
+def test_laplace_evidence_matches_the_conjugate_marginal_likelihood_and_reuses_its_program():
+    fit = laplace(gaussian_mean, Y, key=jax.random.key(0))
+    exact = NormalKnownVariance(0, 10, 1).log_marginal_likelihood(np.asarray(Y))
+    assert fit.details["log_evidence"] == pytest.approx(float(exact), abs=1e-4)  # Gaussian: Laplace is exact
+    again = laplace(gaussian_mean, Y + 1.0, key=jax.random.key(0))
+    assert again.timings["compile_s"] == 0.0
+    assert again.mean()["mu"] == pytest.approx(fit.mean()["mu"] + 10 / 10.5, abs=0.05)
+
+
 @pytest.fixture(scope="module")
 def advi_fits():
     kwargs = {"key": jax.random.key(2), "num_steps": 6000, "learning_rate": 0.01}

@@ -24,9 +24,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["STAT_FIELDS", "Program", "get_program", "split_arguments"]
+__all__ = ["Program", "cached", "get_program", "merge", "model_generators", "split_arguments"]
 
-STAT_FIELDS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob", "step_size")
 _CACHE: OrderedDict[Any, Program] = OrderedDict()
 _CACHE_SIZE = 16
 
@@ -48,7 +47,7 @@ def split_arguments(args: tuple, kwargs: dict) -> tuple[list[Any], tuple]:
     return dynamic, (treedef, dynamic_index, static, len(leaves))
 
 
-def _merge(dynamic: list[Any], spec: tuple) -> tuple[tuple, dict]:
+def merge(dynamic: list[Any], spec: tuple) -> tuple[tuple, dict]:
     treedef, dynamic_index, static, size = spec
     leaves: list[Any] = [None] * size
     for i, value in zip(dynamic_index, dynamic, strict=True):
@@ -89,22 +88,12 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
 
     num_chains, num_warmup, target_accept, max_tree_depth, chunk = settings
     start = time.perf_counter()
-    generators: dict[str, Any] = {}
-
-    def find_generators(dyn):
-        args, kwargs = _merge(dyn, spec)
-        _, potential_gen, postprocess_gen, _ = initialize_model(
-            jax.random.PRNGKey(0), model, model_args=args, model_kwargs=kwargs, dynamic_args=True
-        )
-        generators.update(potential=potential_gen, postprocess=postprocess_gen)
-        return 0
-
-    jax.eval_shape(find_generators, dynamic)
+    generators = model_generators(model, spec, dynamic)
     init_kernel, sample_kernel = hmc(potential_fn_gen=generators["potential"], algo="NUTS")
     postprocess_gen = generators["postprocess"]
 
     def init(keys, dyn):
-        args, kwargs = _merge(dyn, spec)
+        args, kwargs = merge(dyn, spec)
         pairs = jax.vmap(jax.random.split)(keys)
         params, *_ = initialize_model(pairs[:, 0], model, model_args=args, model_kwargs=kwargs, dynamic_args=True)
 
@@ -133,7 +122,7 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         }
 
     def advance(state, num, dyn):
-        args, kwargs = _merge(dyn, spec)
+        args, kwargs = merge(dyn, spec)
         step = jax.vmap(sample_kernel, in_axes=(0, None, None))
         buffer = jax.tree.map(lambda x: jnp.zeros((chunk, *x.shape), x.dtype), record(state))
 
@@ -146,7 +135,7 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         return jax.lax.fori_loop(0, num, body, (state, buffer))
 
     def constrain(z, dyn):
-        args, kwargs = _merge(dyn, spec)
+        args, kwargs = merge(dyn, spec)
         return jax.vmap(postprocess_gen(*args, **kwargs))(z)
 
     keys = jax.random.split(jax.random.PRNGKey(0), num_chains)
@@ -166,18 +155,45 @@ def _signature(value: Any) -> tuple:
     return (tuple(np.shape(value)), str(np.asarray(value).dtype) if not hasattr(value, "dtype") else str(value.dtype))
 
 
-def get_program(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> tuple[Program, bool]:
-    """The compiled program for this model, argument structure and settings (cached); and whether it was cached."""
-    key = (model, spec, tuple(_signature(value) for value in dynamic), settings)
+def cached(kind: str, model: Any, spec: tuple, dynamic: list[Any], settings: tuple, build: Any) -> tuple[Any, bool]:
+    """``build(model, spec, dynamic, settings)``, cached by kind, model, argument structure, shapes and settings.
+
+    Returns the program and whether it came from the cache (the last 16 are kept).
+    """
+    key = (kind, model, spec, tuple(_signature(value) for value in dynamic), settings)
     try:
         hash(key)
     except TypeError:
-        return _build(model, spec, dynamic, settings), False
+        return build(model, spec, dynamic, settings), False
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key], True
-    program = _build(model, spec, dynamic, settings)
+    program = build(model, spec, dynamic, settings)
     _CACHE[key] = program
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return program, False
+
+
+def get_program(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> tuple[Program, bool]:
+    """The compiled NUTS program for this model, argument structure and settings (cached); and whether it was."""
+    return cached("nuts", model, spec, dynamic, settings, _build)
+
+
+def model_generators(model: Any, spec: tuple, dynamic: list[Any]) -> dict[str, Any]:
+    """NumPyro's potential-energy and postprocess generators (functions of the data), found by abstract tracing."""
+    import jax
+    from numpyro.infer.util import initialize_model
+
+    generators: dict[str, Any] = {}
+
+    def find(dyn):
+        args, kwargs = merge(dyn, spec)
+        params, potential_gen, postprocess_gen, _ = initialize_model(
+            jax.random.PRNGKey(0), model, model_args=args, model_kwargs=kwargs, dynamic_args=True
+        )
+        generators.update(potential=potential_gen, postprocess=postprocess_gen)
+        return params.z
+
+    generators["z_shape"] = jax.eval_shape(find, dynamic)
+    return generators

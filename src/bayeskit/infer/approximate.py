@@ -7,14 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit._rng import check_jax_key
 from bayeskit._validate import check_choice
+from bayeskit.infer._program import cached, merge, model_generators, split_arguments
 from bayeskit.infer.diagnostics import Finding, check_inference_data
 from bayeskit.infer.draws import DrawsPosterior
+from bayeskit.infer.nuts import raw_key
 
-__all__ = ["ADVI_GUIDES", "advi", "laplace"]
+__all__ = ["ADVI_GUIDES", "LAPLACE_SPACES", "advi", "laplace"]
 
 ADVI_GUIDES = ("meanfield", "fullrank")
+LAPLACE_SPACES = ("unconstrained", "constrained")
+_NEWTON_TOLERANCE = 0.01
 _PSEUDO_CHAINS = 4
 
 
@@ -24,7 +27,9 @@ def _check_count(name: str, value: Any) -> int:
     return value
 
 
-def _as_posterior(draws: dict[str, Any], method: str, findings, timings, details, notes=()) -> DrawsPosterior:
+def _as_posterior(
+    draws: dict[str, Any], method: str, findings, timings, details, notes=(), model=None, args=(), kwargs=None
+) -> DrawsPosterior:
     """Independent draws split into pseudo-chains (R-hat near 1 by construction) with ArviZ data."""
     import arviz as az
 
@@ -39,15 +44,89 @@ def _as_posterior(draws: dict[str, Any], method: str, findings, timings, details
         timings=timings,
         details=details,
         notes=tuple(notes),
+        model=model,
+        model_args=tuple(args),
+        model_kwargs=dict(kwargs or {}),
     )
 
 
-def laplace(model: Any, *args: Any, key: Any, num_draws: int = 4000, **kwargs: Any) -> DrawsPosterior:
-    """Laplace approximation: a Gaussian at the MAP in unconstrained space, covariance the inverse Hessian.
+def _build_laplace(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Any:
+    """One compiled function ``(key, data) -> (optimum, Hessian, objective, converged, draws)``."""
+    import jax
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+    from jax.scipy.optimize import minimize
+    from numpyro.infer.util import initialize_model, log_density
 
-    The MAP is found by BFGS (``numpyro.optim.Minimize``); draws from the Gaussian
-    are mapped back through each site's transform, so positive parameters stay
-    positive. ``details`` holds the unconstrained ``map`` and ``covariance``.
+    num_draws, space = settings
+    generators = model_generators(model, spec, dynamic)
+    potential_gen, postprocess_gen = generators["potential"], generators["postprocess"]
+    latent = tuple(generators["z_shape"])
+
+    def fit(key, dyn):
+        args, kwargs = merge(dyn, spec)
+        key_init, key_draws = jax.random.split(key)
+        params, *_ = initialize_model(key_init, model, model_args=args, model_kwargs=kwargs, dynamic_args=True)
+        start, unravel_z = ravel_pytree(params.z)
+        potential = potential_gen(*args, **kwargs)
+        constrain = postprocess_gen(*args, **kwargs)
+
+        def unconstrained_objective(v):
+            return potential(unravel_z(v))
+
+        def constrained_objective(v):  # -log p(theta, y) with no Jacobian, over theta = constrain(z)
+            theta = {name: constrain(unravel_z(v))[name] for name in latent}
+            return -log_density(model, args, kwargs, theta)[0]
+
+        objective = unconstrained_objective if space == "unconstrained" else constrained_objective
+        result = minimize(objective, start, method="BFGS")
+        if space == "unconstrained":
+            center, hessian = result.x, jax.hessian(unconstrained_objective)(result.x)
+            value, gradient = jax.value_and_grad(unconstrained_objective)(center)
+        else:
+            theta_star = {name: constrain(unravel_z(result.x))[name] for name in latent}
+            center, unravel_theta = ravel_pytree(theta_star)
+
+            def over_theta(t):
+                return -log_density(model, args, kwargs, unravel_theta(t))[0]
+
+            hessian = jax.hessian(over_theta)(center)
+            value, gradient = jax.value_and_grad(over_theta)(center)
+        hessian = 0.5 * (hessian + hessian.T)
+        covariance = jnp.linalg.inv(hessian)
+        newton = jnp.sqrt(jnp.abs(gradient @ covariance @ gradient))  # distance to the optimum, in posterior sds
+        noise = jax.random.normal(key_draws, (num_draws, center.shape[0]))
+        samples = center + noise @ jnp.linalg.cholesky(covariance).T
+        if space == "unconstrained":
+            draws = jax.vmap(lambda v: constrain(unravel_z(v)))(samples)
+        else:
+            draws = jax.vmap(unravel_theta)(samples)
+        return {
+            "center": center,
+            "hessian": hessian,
+            "covariance": covariance,
+            "value": value,
+            "newton_decrement": newton,
+            "draws": draws,
+        }
+
+    keys = jnp.zeros(2, jnp.uint32)
+    return jax.jit(fit).lower(keys, dynamic).compile()
+
+
+def laplace(
+    model: Any,
+    *args: Any,
+    key: Any,
+    num_draws: int = 4000,
+    space: str = "unconstrained",
+    **kwargs: Any,
+) -> DrawsPosterior:
+    """Laplace approximation: a Gaussian at the MAP, covariance the inverse Hessian of the negative log posterior.
+
+    The MAP is found by BFGS (``jax.scipy.optimize.minimize``). The program is
+    compiled once per model and data shape, so repeated fits (SBC, bootstraps)
+    cost milliseconds.
 
     Parameters
     ----------
@@ -59,6 +138,22 @@ def laplace(model: Any, *args: Any, key: Any, num_draws: int = 4000, **kwargs: A
         A JAX PRNG key.
     num_draws
         Independent draws from the approximation.
+    space
+        ``"unconstrained"`` (default): the Gaussian lives where NumPyro samples
+        (log of a scale, logit of a probability) and draws are mapped back, so
+        positive parameters stay positive and the approximation is usually better.
+        ``"constrained"``: the textbook Laplace on the parameters themselves (MAP
+        without the Jacobian); draws can leave the support, which a finding reports.
+        Deterministic sites are only given in the unconstrained space.
+
+    Returns
+    -------
+    DrawsPosterior
+        ``details`` holds ``map`` (the flattened optimum in the chosen space),
+        ``covariance``, ``log_evidence`` (the Laplace estimate of log p(y); in the
+        unconstrained space, where the change of variables is exact) and
+        ``newton_decrement``: how far the optimum found is from the true one, in
+        posterior standard deviations (a finding above 0.01).
 
     Raises
     ------
@@ -70,35 +165,103 @@ def laplace(model: Any, *args: Any, key: Any, num_draws: int = 4000, **kwargs: A
     ----------
     Tierney & Kadane (1986). Accurate approximations for posterior moments and marginal densities. JASA 81, 82-86.
     """
-    import jax
-    import numpyro.optim
-    from numpyro.infer import SVI, Trace_ELBO
-    from numpyro.infer.autoguide import AutoLaplaceApproximation
-
-    check_jax_key(key)
-    _check_count("num_draws", num_draws)
-    key_init, key_draws = jax.random.split(key)
-    guide = AutoLaplaceApproximation(model)
-    svi = SVI(model, guide, numpyro.optim.Minimize(method="BFGS"), Trace_ELBO())
+    check_choice(space, "space", LAPLACE_SPACES)
+    num_draws = _check_count("num_draws", num_draws)
+    key_data = raw_key(key)
+    dynamic, spec = split_arguments(args, kwargs)
     start = time.perf_counter()
-    state = svi.init(key_init, *args, **kwargs)
-    state, _ = svi.update(state, *args, **kwargs)
-    params = svi.get_params(state)
-    gaussian = guide.get_posterior(params)
-    covariance = np.asarray(gaussian.covariance_matrix)
-    if not np.all(np.isfinite(covariance)) or np.any(np.linalg.eigvalsh(0.5 * (covariance + covariance.T)) <= 0):
+    program, was_cached = cached("laplace", model, spec, dynamic, (num_draws, space), _build_laplace)
+    compiled = time.perf_counter()
+    out = program(key_data, dynamic)
+    hessian = np.asarray(out["hessian"], dtype=float)
+    eigenvalues = np.linalg.eigvalsh(hessian) if np.all(np.isfinite(hessian)) else np.array([np.nan])
+    if not np.all(eigenvalues > 0):
         raise ValueError(
             "the Hessian at the optimum is not positive-definite, so the Laplace approximation does not exist: "
             "check for unidentified parameters or an improper posterior, or use nuts()."
         )
-    draws = guide.sample_posterior(key_draws, params, sample_shape=(num_draws,))
-    return _as_posterior(
-        draws,
-        "laplace",
-        (),
-        {"fit_s": time.perf_counter() - start},
-        {"map": np.asarray(gaussian.loc), "covariance": covariance},
-    )
+    dimension = hessian.shape[0]
+    log_evidence = float(-out["value"] + 0.5 * dimension * np.log(2 * np.pi) - 0.5 * np.sum(np.log(eigenvalues)))
+    findings = []
+    newton = float(out["newton_decrement"])
+    if not newton < _NEWTON_TOLERANCE:
+        findings.append(
+            Finding(
+                "distance to the optimum",
+                newton,
+                _NEWTON_TOLERANCE,
+                "(Newton decrement, in posterior standard deviations)",
+                "the optimizer stopped short of the MAP: check the model's scaling or use nuts().",
+            )
+        )
+    draws = {name: np.asarray(value) for name, value in out["draws"].items()}
+    if space == "constrained":
+        outside = _fraction_outside_support(model, args, kwargs, draws)
+        if outside > 0:
+            findings.append(
+                Finding(
+                    "draws outside the support",
+                    outside,
+                    0.0,
+                    "(constrained-space Laplace)",
+                    "the Gaussian puts mass where the parameter cannot be: use space='unconstrained'.",
+                )
+            )
+    details = {
+        "map": np.asarray(out["center"]),
+        "covariance": np.asarray(out["covariance"]),
+        "log_evidence": log_evidence if space == "unconstrained" else float("nan"),
+        "newton_decrement": newton,
+        "space": space,
+    }
+    timings = {"compile_s": 0.0 if was_cached else compiled - start, "fit_s": time.perf_counter() - compiled}
+    return _as_posterior(draws, "laplace", findings, timings, details, (), model, args, kwargs)
+
+
+def _fraction_outside_support(model: Any, args: tuple, kwargs: dict, draws: dict[str, np.ndarray]) -> float:
+    from numpyro import handlers
+
+    trace = handlers.trace(handlers.seed(model, 0)).get_trace(*args, **kwargs)
+    outside = np.zeros(next(iter(draws.values())).shape[0], dtype=bool)
+    for name, values in draws.items():
+        site = trace.get(name)
+        if site is None or site["type"] != "sample":
+            continue
+        inside = np.asarray(site["fn"].support(values) if callable(site["fn"].support) else True)
+        inside = inside.reshape(inside.shape[0], -1).all(axis=1) if inside.ndim > 1 else inside
+        outside |= ~inside.astype(bool)
+    return float(outside.mean())
+
+
+def _build_advi(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Any:
+    """One compiled function ``(key, data) -> (losses, draws)``; the guide's prototype is set up once, eagerly."""
+    import jax
+    import jax.numpy as jnp
+    import numpyro.optim
+    from numpyro.infer import SVI, Trace_ELBO
+    from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
+
+    guide_name, num_steps, learning_rate, num_draws = settings
+    guide = AutoNormal(model) if guide_name == "meanfield" else AutoMultivariateNormal(model)
+    svi = SVI(model, guide, numpyro.optim.Adam(learning_rate), Trace_ELBO())
+    args, kwargs = merge(dynamic, spec)
+    svi.init(jax.random.PRNGKey(0), *args, **kwargs)  # concrete prototype trace; later fits only reuse its shapes
+
+    def fit(key, dyn):
+        args, kwargs = merge(dyn, spec)
+        key_init, key_draws = jax.random.split(key)
+        state = svi.init(key_init, *args, **kwargs)
+
+        def body(current, _):
+            current, loss = svi.update(current, *args, **kwargs)
+            return current, loss
+
+        state, losses = jax.lax.scan(body, state, None, length=num_steps)
+        params = svi.get_params(state)
+        draws = guide.sample_posterior(key_draws, params, *args, sample_shape=(num_draws,), **kwargs)
+        return losses, draws
+
+    return jax.jit(fit).lower(jnp.zeros(2, jnp.uint32), dynamic).compile()
 
 
 def advi(
@@ -118,6 +281,7 @@ def advi(
     mean of its last 10% moved by less than 1% of its spread since the previous
     10%; otherwise a finding says so. Mean-field ADVI is known to under-state
     posterior variance when parameters are correlated: the result carries that note.
+    The optimization is one compiled loop, reused for new data of the same shapes.
 
     Parameters
     ----------
@@ -134,39 +298,53 @@ def advi(
     num_draws
         Independent draws from the fitted approximation.
     progress
-        NumPyro's progress bar on stderr.
+        Print a one-line start and end note on stderr (the loop is a single compiled call).
 
     References
     ----------
     Kucukelbir, Tran, Ranganath, Gelman & Blei (2017). Automatic differentiation variational inference. JMLR 18(14).
     """
-    import jax
-    import numpyro.optim
-    from numpyro.infer import SVI, Trace_ELBO
-    from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
+    import sys
 
-    check_jax_key(key)
     check_choice(guide, "guide", ADVI_GUIDES)
-    _check_count("num_draws", num_draws)
+    num_draws = _check_count("num_draws", num_draws)
     if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 20:
         raise ValueError(f"`num_steps` must be an int >= 20; got {num_steps!r}.")
     if not learning_rate > 0:
         raise ValueError(f"`learning_rate` must be > 0; got {learning_rate!r}.")
-    key_fit, key_draws = jax.random.split(key)
-    autoguide = AutoNormal(model) if guide == "meanfield" else AutoMultivariateNormal(model)
-    svi = SVI(model, autoguide, numpyro.optim.Adam(learning_rate), Trace_ELBO())
+    key_data = raw_key(key)
+    dynamic, spec = split_arguments(args, kwargs)
     start = time.perf_counter()
-    result = svi.run(key_fit, num_steps, *args, progress_bar=progress, **kwargs)
-    elbo = -np.asarray(result.losses)
+    settings = (guide, num_steps, float(learning_rate), num_draws)
+    program, was_cached = cached("advi", model, spec, dynamic, settings, _build_advi)
+    compiled = time.perf_counter()
+    if progress:
+        print(f"ADVI ({guide}): {num_steps} steps ...", file=sys.stderr, flush=True)
+    losses, draws = program(key_data, dynamic)
+    elbo = -np.asarray(losses, dtype=float)
+    if progress:
+        print(f"ADVI ({guide}): done in {time.perf_counter() - compiled:.2f} s", file=sys.stderr, flush=True)
+    findings = _elbo_findings(elbo, num_steps)
+    notes = ()
+    if guide == "meanfield":
+        notes = (
+            "mean-field ADVI ignores posterior correlations and tends to under-state uncertainty; "
+            "compare with guide='fullrank' or nuts().",
+        )
+    timings = {"compile_s": 0.0 if was_cached else compiled - start, "fit_s": time.perf_counter() - compiled}
+    draws = {name: np.asarray(value) for name, value in draws.items()}
+    return _as_posterior(draws, f"advi-{guide}", findings, timings, {"elbo": elbo}, notes, model, args, kwargs)
+
+
+def _elbo_findings(elbo: np.ndarray, num_steps: int) -> list[Finding]:
     window = max(num_steps // 10, 1)
     last, previous = elbo[-window:], elbo[-2 * window : -window]
+    if not np.all(np.isfinite(last)):
+        return [Finding("ELBO", float("nan"), 0.0, "(non-finite)", "lower the learning rate.")]
     change = abs(last.mean() - previous.mean())
     spread = max(float(np.std(elbo[-2 * window :])), 1e-12)
-    findings = []
-    if not np.all(np.isfinite(elbo[-window:])):
-        findings.append(Finding("ELBO", float("nan"), 0.0, "(non-finite)", "lower the learning rate."))
-    elif change > 0.01 * spread and change > 1e-3 * abs(last.mean()):
-        findings.append(
+    if change > 0.01 * spread and change > 1e-3 * abs(last.mean()):
+        return [
             Finding(
                 "ELBO change",
                 float(change),
@@ -174,14 +352,5 @@ def advi(
                 "over the last 10% of steps",
                 "the optimization has not converged: run more steps or lower the learning rate.",
             )
-        )
-    draws = autoguide.sample_posterior(key_draws, result.params, sample_shape=(num_draws,))
-    notes = ()
-    if guide == "meanfield":
-        notes = (
-            "mean-field ADVI ignores posterior correlations and tends to under-state uncertainty; "
-            "compare with guide='fullrank' or nuts().",
-        )
-    return _as_posterior(
-        draws, f"advi-{guide}", findings, {"fit_s": time.perf_counter() - start}, {"elbo": elbo}, notes
-    )
+        ]
+    return []
