@@ -11,6 +11,7 @@ from bayeskit.infer.checkpoint import CheckpointError
 from bayeskit.infer.diagnostics import THRESHOLDS, Finding, banner, check_inference_data
 from bayeskit.infer.draws import DiagnosticsWarning, DrawsPosterior
 from bayeskit.infer.nuts import nuts
+from bayeskit.infer.sbc import SBCResult, sbc
 
 __all__ = [
     "ADVI_GUIDES",
@@ -19,9 +20,11 @@ __all__ = [
     "DiagnosticsWarning",
     "DrawsPosterior",
     "Finding",
+    "SBCResult",
     "advi",
     "banner",
     "check_inference_data",
     "laplace",
     "nuts",
+    "sbc",
 ]
