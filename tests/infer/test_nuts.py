@@ -142,3 +142,41 @@ def test_progress_bar_goes_to_stderr(capsys):
     captured = capsys.readouterr()
     assert "sampling" in captured.err and "100/100" in captured.err
     assert captured.out == ""
+
+
+def test_posterior_predictive_check_of_a_good_model_flags_nothing(non_centered_fit):
+    table = non_centered_fit.predictive_check(jax.random.key(4))
+    assert list(table.index) == ["mean", "std", "min", "max"]
+    assert not table["extreme"].any()
+    assert table.loc["mean", "observed"] == pytest.approx(float(SCHOOLS_Y.mean()))
+    figure = non_centered_fit.plot_predictive_check(jax.random.key(4), num_samples=100)
+    assert len(figure.axes) == 5
+
+
+def test_a_predictive_check_catches_a_misfit():
+    rng = np.random.default_rng(0)
+    heavy = jnp.asarray(rng.standard_t(1.5, size=200))  # heavy-tailed data, Gaussian model
+
+    def gaussian(y=None):
+        mu = numpyro.sample("mu", dist.Normal(0, 10))
+        sigma = numpyro.sample("sigma", dist.HalfNormal(10))
+        with numpyro.plate("n", 200):
+            numpyro.sample("y", dist.Normal(mu, sigma), obs=y)
+
+    fit = nuts(gaussian, y=heavy, key=jax.random.key(0), num_warmup=300, num_samples=300)
+    table = fit.predictive_check(jax.random.key(1))
+    assert table.loc["max", "extreme"] or table.loc["min", "extreme"]
+
+
+def test_prior_predictive_and_plots(non_centered_fit):
+    from bayeskit.infer import plot_predictive_check, prior_predictive
+
+    prior = prior_predictive(non_centered, SCHOOLS_SIGMA, key=jax.random.key(0), num_samples=200)
+    assert prior["obs"].shape == (200, 8) and prior["tau"].min() > 0
+    assert len(plot_predictive_check(prior["obs"], SCHOOLS_Y, kind="prior").axes) == 5
+    assert len(non_centered_fit.plot_trace(["mu", "tau"]).axes) == 4
+    assert len([a for a in non_centered_fit.plot_rank(["mu", "tau"]).axes if a.get_visible()]) == 2
+    with pytest.raises(ValueError, match=r"`replicated` must have shape \(num_draws, \*observed.shape\)"):
+        plot_predictive_check(prior["obs"][:, :3], SCHOOLS_Y)
+    with pytest.raises(ValueError, match="`site` must be an observed site"):
+        non_centered_fit.predictive_check(jax.random.key(0), site="mu")

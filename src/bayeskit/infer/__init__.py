@@ -8,6 +8,7 @@ engine by simulation-based calibration.
 
 from bayeskit.infer.approximate import ADVI_GUIDES, advi, laplace
 from bayeskit.infer.checkpoint import CheckpointError
+from bayeskit.infer.checks import plot_predictive_check, predictive_check, prior_predictive
 from bayeskit.infer.diagnostics import THRESHOLDS, Finding, banner, check_inference_data
 from bayeskit.infer.draws import DiagnosticsWarning, DrawsPosterior
 from bayeskit.infer.nuts import nuts
@@ -26,5 +27,8 @@ __all__ = [
     "check_inference_data",
     "laplace",
     "nuts",
+    "plot_predictive_check",
+    "predictive_check",
+    "prior_predictive",
     "sbc",
 ]

@@ -122,14 +122,53 @@ class DrawsPosterior:
         out = Predictive(self.model, posterior_samples=flat, batch_ndims=1)(key, *args, **kwargs)
         return {k: np.asarray(v) for k, v in out.items() if k not in flat}
 
-    def _observed_names(self) -> set[str]:
+    def _observed_sites(self) -> dict[str, np.ndarray]:
         from numpyro import handlers
 
         trace = handlers.trace(handlers.seed(self.model, 0)).get_trace(*self.model_args, **self.model_kwargs)
-        observed = {site["name"] for site in trace.values() if site["type"] == "sample" and site["is_observed"]}
-        return {k for k, v in self.model_kwargs.items() if any(v is trace[name]["value"] for name in observed)} | (
-            observed & set(self.model_kwargs)
+        return {name: site["value"] for name, site in trace.items() if site["type"] == "sample" and site["is_observed"]}
+
+    def _observed_names(self) -> set[str]:
+        """The keyword arguments that carry observations (by identity with an observed site's value, or by name)."""
+        observed = self._observed_sites()
+        return {k for k, v in self.model_kwargs.items() if any(v is value for value in observed.values())} | (
+            set(observed) & set(self.model_kwargs)
         )
+
+    def _replicate(self, key: Any, site: str | None, num_samples: int) -> tuple[np.ndarray, np.ndarray]:
+        observed = self._observed_sites()
+        if site is None:
+            if len(observed) != 1:
+                raise ValueError(f"the model has observed sites {sorted(observed)}: pass `site=` naming one.")
+            site = next(iter(observed))
+        if site not in observed:
+            raise ValueError(f"`site` must be an observed site, one of {sorted(observed)}; got {site!r}.")
+        replicated = self.predictive(key, num_samples=num_samples)[site]
+        return replicated, np.asarray(observed[site])
+
+    def predictive_check(self, key: Any, site: str | None = None, num_samples: int = 500):
+        """Posterior predictive check: observed vs replicated statistics with Bayesian p-values (a DataFrame)."""
+        from bayeskit.infer.checks import predictive_check
+
+        return predictive_check(*self._replicate(key, site, num_samples))
+
+    def plot_predictive_check(self, key: Any, site: str | None = None, num_samples: int = 500):
+        """The posterior predictive check as a figure: data over replicated data, and the statistics."""
+        from bayeskit.infer.checks import plot_predictive_check
+
+        return plot_predictive_check(*self._replicate(key, site, num_samples), kind="posterior")
+
+    def plot_trace(self, var_names: list[str] | None = None):
+        """ArviZ trace plot of the draws (a matplotlib Figure)."""
+        from bayeskit.infer.checks import plot_trace
+
+        return plot_trace(self, var_names)
+
+    def plot_rank(self, var_names: list[str] | None = None):
+        """ArviZ rank plot: flat per-chain histograms when the chains agree (a matplotlib Figure)."""
+        from bayeskit.infer.checks import plot_rank
+
+        return plot_rank(self, var_names)
 
     def log_likelihood(self) -> dict[str, np.ndarray]:
         """Pointwise log-likelihood ``(chain, draw, *obs_shape)`` of every observed site (for WAIC and LOO)."""
