@@ -15,7 +15,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = frozenset({"conjugate", "decide", "evaluate", "estimate", "info", "infer", "report", "cli", "datasets"})
+_SUBMODULES = frozenset(
+    {"conjugate", "decide", "evaluate", "estimate", "info", "infer", "models", "compare", "report", "cli", "datasets"}
+)
 
 __all__ = ["__version__", *sorted(_SUBMODULES)]
 

@@ -80,11 +80,12 @@ def _build_laplace(model: Any, spec: tuple, dynamic: list[Any], settings: tuple)
 
         objective = unconstrained_objective if space == "unconstrained" else constrained_objective
         result = minimize(objective, start, method="BFGS")
+        optimum = _newton_polish(objective, result.x)
         if space == "unconstrained":
-            center, hessian = result.x, jax.hessian(unconstrained_objective)(result.x)
+            center, hessian = optimum, jax.hessian(unconstrained_objective)(optimum)
             value, gradient = jax.value_and_grad(unconstrained_objective)(center)
         else:
-            theta_star = {name: constrain(unravel_z(result.x))[name] for name in latent}
+            theta_star = {name: constrain(unravel_z(optimum))[name] for name in latent}
             center, unravel_theta = ravel_pytree(theta_star)
 
             def over_theta(t):
@@ -114,6 +115,30 @@ def _build_laplace(model: Any, spec: tuple, dynamic: list[Any], settings: tuple)
     return jax.jit(fit).lower(keys, dynamic).compile()
 
 
+def _newton_polish(objective: Any, start: Any, num_steps: int = 10) -> Any:
+    """Damped Newton steps from BFGS's answer; a step is taken only where it lowers the objective.
+
+    BFGS in float32 can stop early on a failed line search (e.g. an exp link far
+    from the optimum); a few Newton steps on a smooth, locally quadratic objective
+    finish the job.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    fractions = jnp.array([1.0, 0.5, 0.25, 0.1, 0.0])
+
+    def step(_, v):
+        gradient, hessian = jax.grad(objective)(v), jax.hessian(objective)(v)
+        direction = jnp.linalg.solve(hessian + 1e-8 * jnp.eye(v.shape[0]), gradient)
+        direction = jnp.where(jnp.all(jnp.isfinite(direction)), direction, jnp.zeros_like(direction))
+        candidates = v[None, :] - fractions[:, None] * direction[None, :]
+        values = jax.vmap(objective)(candidates)
+        values = jnp.where(jnp.isfinite(values), values, jnp.inf)
+        return candidates[jnp.argmin(values)]
+
+    return jax.lax.fori_loop(0, num_steps, step, start)
+
+
 def laplace(
     model: Any,
     *args: Any,
@@ -124,7 +149,8 @@ def laplace(
 ) -> DrawsPosterior:
     """Laplace approximation: a Gaussian at the MAP, covariance the inverse Hessian of the negative log posterior.
 
-    The MAP is found by BFGS (``jax.scipy.optimize.minimize``). The program is
+    The MAP is found by BFGS (``jax.scipy.optimize.minimize``) finished by damped
+    Newton steps; the Newton decrement at the end is checked. The program is
     compiled once per model and data shape, so repeated fits (SBC, bootstraps)
     cost milliseconds.
 
