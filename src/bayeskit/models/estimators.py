@@ -258,6 +258,8 @@ class BayesianGLM(_Estimator):
             "fit_intercept": fit_intercept,
         }
         self.posterior_ = self._infer(x, codes, offset, priors, target)
+        if self.method == "laplace":
+            self.log_evidence_ = float(self.posterior_.details["log_evidence"])
         if pooling == "complete" and self.family in ("bernoulli", "poisson"):
             self.intercept_map_, self.coef_map_ = map_estimate(
                 x, target, offset, priors, self.family, self.prior, fit_intercept
@@ -597,6 +599,7 @@ class BayesianLinearRegression(_Estimator):
         self.feature_names_in_ = names
         self.n_features_in_ = len(names)
         self.exact_posterior_ = prior.update(x, target)
+        self.log_evidence_ = float(prior.log_marginal_likelihood(x, target))
         if self.method == "exact":
             self.posterior_ = self.exact_posterior_
         else:
