@@ -46,8 +46,21 @@ def _calibration(report: Report) -> dict[str, Any]:
     return out
 
 
+def _fit(report: Report) -> dict[str, Any]:
+    from bayeskit.cli.fit import FitRequest, load_and_fit, to_json
+    from bayeskit.report.fit import add_fit_sections
+
+    request = FitRequest(
+        data=None, target=None, features=None, family="gaussian", group=None, method=None, progress=False
+    )
+    request.pooling_comparison = True
+    source, roles, model, training = load_and_fit(request)
+    add_fit_sections(report, source, roles, model, training)
+    return to_json(source, roles, model)
+
+
 # Each later workflow adds a (name, section builder) pair here; the demo runs them in order.
-SECTIONS = [("conjugate", _conjugate), ("ab_test", _ab_test), ("calibration", _calibration)]
+SECTIONS = [("conjugate", _conjugate), ("ab_test", _ab_test), ("calibration", _calibration), ("fit", _fit)]
 
 
 def run_demo(out: Path, progress=None) -> tuple[Path, dict[str, Any]]:

@@ -197,6 +197,69 @@ def calibrate(
         messages.print(f"wrote {written}")
 
 
+@app.command()
+@handle_errors
+def fit(
+    data: Path | None = typer.Argument(None, help="CSV file; omit to fit the bundled Grunfeld panel."),
+    target: str | None = typer.Option(None, "--target", help="Column to predict (required with a data file)."),
+    features: str | None = typer.Option(
+        None, "--features", help="Comma-separated feature columns (default: every other column)."
+    ),
+    family: str = typer.Option("gaussian", "--family", help="gaussian | bernoulli | poisson | student."),
+    group: str | None = typer.Option(None, "--group", help="Column of group labels: partial-pooling intercepts."),
+    method: str | None = typer.Option(
+        None, "--method", help="exact | laplace | nuts | advi (default: exact when possible, else nuts)."
+    ),
+    checkpoint: Path | None = typer.Option(
+        None, "--checkpoint", help="NUTS checkpoint file: written as it runs; rerun to resume after a kill."
+    ),
+    chains: int = typer.Option(4, "--chains", help="NUTS chains."),
+    warmup: int = typer.Option(1000, "--warmup", help="NUTS warmup iterations per chain."),
+    samples: int = typer.Option(1000, "--samples", help="NUTS draws per chain."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same numbers)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the full result as JSON on stdout."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Write an HTML report (trace, rank, intervals, predictive check, shrinkage)."
+    ),
+) -> None:
+    """Fit a Bayesian regression to a CSV and print the posterior with its convergence diagnostics."""
+    from bayeskit.cli._output import print_json, stderr_console, stdout_console
+    from bayeskit.cli.fit import FitRequest, load_and_fit, print_fit, to_json
+
+    if report is not None and report.is_dir():
+        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    if checkpoint is not None and checkpoint.is_dir():
+        raise BadInput(f"`--checkpoint` must be a file path; {str(checkpoint)!r} is a folder.")
+    request = FitRequest(
+        data=data,
+        target=target,
+        features=[c.strip() for c in features.split(",") if c.strip()] if features else None,
+        family=family,
+        group=group,
+        method=method,
+        checkpoint=checkpoint,
+        chains=chains,
+        warmup=warmup,
+        samples=samples,
+        seed=seed,
+        pooling_comparison=report is not None,
+    )
+    messages = stderr_console()
+    source, roles, model, training = load_and_fit(request)
+    if json_output:
+        print_json(to_json(source, roles, model))
+    else:
+        print_fit(stdout_console(), source, roles, model)
+    if getattr(model.posterior_, "findings", ()):
+        messages.print("[bold red]warning:[/bold red] convergence checks failed; do not trust these numbers.")
+    if report is not None:
+        from bayeskit.report import Report
+        from bayeskit.report.fit import add_fit_sections
+
+        written = add_fit_sections(Report("Bayesian regression"), source, roles, model, training).save(report)
+        messages.print(f"wrote {written}")
+
+
 def _print_metrics(console, title: str, summaries: dict) -> None:
     from rich.table import Table
 

@@ -22,7 +22,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FAMILIES", "POOLINGS", "PRIORS", "family_mean", "glm", "linear_predictor", "map_estimate", "sample_outcome"]
+__all__ = [
+    "FAMILIES",
+    "POOLINGS",
+    "PRIORS",
+    "family_mean",
+    "glm",
+    "linear_predictor",
+    "map_estimate",
+    "sample_outcome",
+    "sampling_scale",
+]
 
 FAMILIES = ("gaussian", "bernoulli", "poisson", "student")
 POOLINGS = ("partial", "complete", "none")
@@ -87,6 +97,12 @@ def glm(
         likelihood = dist.Poisson(jnp.exp(eta))
     with numpyro.plate("rows", x.shape[0]):
         numpyro.sample("y", likelihood, obs=y)
+
+
+def sampling_scale(name: str) -> bool:
+    """Parameters sampled for speed (centered intercepts ``*_c``, offsets ``z``), not for reading."""
+    site = name.split("[", 1)[0]
+    return site.endswith("_c") or site == "z"
 
 
 def linear_predictor(

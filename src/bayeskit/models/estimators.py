@@ -243,6 +243,12 @@ class BayesianGLM(_Estimator):
         else:
             codes, levels, pooling = np.zeros(x.shape[0], dtype=np.int32), [], "complete"
         fit_intercept = True if groups is not None else bool(self.fit_intercept)
+        if pooling == "partial" and self.method == "laplace":
+            raise ValueError(
+                "method='laplace' does not apply to partial pooling: the joint posterior of a hierarchical model "
+                "has no interior mode (it grows without bound as tau -> 0), so there is no MAP to expand around. "
+                "Use method='nuts' (or 'advi', or pooling='none'/'complete')."
+            )
         priors = self._priors(x, target, fit_intercept)
         self.feature_names_in_ = design.names
         self.n_features_in_ = x.shape[1]
