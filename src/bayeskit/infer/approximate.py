@@ -305,8 +305,9 @@ def advi(
 
     ``details["elbo"]`` is the ELBO trace. The ELBO counts as converged when the
     mean of its last 10% differs from that of the previous 10% by less than three
-    standard errors (or by less than 1e-4 relative); otherwise a finding says so. Mean-field ADVI is known to under-state
-    posterior variance when parameters are correlated: the result carries that note.
+    standard errors (or by less than 1e-4 relative); otherwise a finding says so.
+    Mean-field ADVI is known to under-state posterior variance when parameters are
+    correlated: the result carries that note.
     The optimization is one compiled loop, reused for new data of the same shapes.
 
     Parameters
