@@ -34,9 +34,11 @@ def test_demo_writes_a_self_contained_report(demo_run):
     result, out = demo_run
     assert result.returncode == 0, result.stderr
     page = (out / "index.html").read_text()
-    assert page.count("data:image/png;base64,") == 11  # 5 conjugate + 3 A/B + 3 calibration figures
+    # 5 conjugate + 3 A/B + 3 calibration + 5 regression (intervals, trace, rank, predictive check, shrinkage)
+    assert page.count("data:image/png;base64,") == 16
     assert 'src="http' not in page and "<script src" not in page
-    for heading in ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor", "A/B test", "Calibration of a"):
+    headings = ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor", "A/B test", "Calibration of a")
+    for heading in (*headings, "Bayesian gaussian regression of log_invest"):
         assert heading in page
 
 
@@ -55,6 +57,8 @@ def test_demo_json_on_stdout_and_messages_on_stderr(demo_run):
         robust["gaussian_mle_mean"] - robust["mean_of_good_weighings"]
     )
     assert "wrote" in result.stderr
+    fit = payload["fit"]
+    assert fit["trustworthy"] and fit["group"] == "firm" and fit["summary"]["log_value"]["mean"] > 0
 
 
 def test_bad_output_path_exits_2_with_a_message(tmp_path):

@@ -1,0 +1,109 @@
+"""`bayeskit fit` end to end: bundled default, a user's CSV, checkpoints, banners and every bad input."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayeskit.cli.main import app
+
+from .test_cli import bayeskit
+
+
+def bayeskit_in_process(*args):
+    """Run the command in this process, so compiled NUTS programs are shared between tests."""
+    from typer.testing import CliRunner
+
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def small_csv(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=60)
+    frame = pd.DataFrame({"x": x, "y": 1.0 + 2.0 * x + 0.5 * rng.normal(size=60), "clicked": (x > 0).astype(int)})
+    path = tmp_path_factory.mktemp("fit") / "data.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_bundled_hierarchical_fit_as_json():
+    result = bayeskit_in_process("fit", "--json", "--warmup", "300", "--samples", "300")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["group"] == "firm" and payload["method"] == "nuts"
+    assert {"alpha[IBM]", "log_value", "log_capital", "tau", "sigma"} <= set(payload["summary"])
+    assert payload["trustworthy"] == (payload["diagnostics"] == [])
+    assert payload["summary"]["log_value"]["mean"] > 0  # investment rises with firm value
+    assert payload["loo"]["pareto_k_bad"] >= 0 and payload["timings"]["compile_s"] > 0
+
+
+def test_a_users_csv_exact_by_default_with_a_report(small_csv, tmp_path):
+    report = tmp_path / "fit.html"
+    result = bayeskit("fit", str(small_csv), "--target", "y", "--features", "x", "--report", str(report))
+    assert result.returncode == 0, result.stderr
+    assert "gaussian regression of y (exact" in result.stdout and "intercept" in result.stdout
+    page = report.read_text()
+    assert page.count("data:image/png;base64,") == 2  # intervals and predictive check (no draws to trace)
+
+
+def test_logistic_fit_with_laplace(small_csv):
+    result = bayeskit(
+        "fit", str(small_csv), "--target", "clicked", "--features", "x", "--family", "bernoulli", "--method", "laplace"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "bernoulli regression of clicked (laplace" in result.stdout
+
+
+def test_a_failing_fit_carries_the_banner_everywhere(tmp_path):
+    args = ("fit", "--warmup", "10", "--samples", "20", "--chains", "2")
+    text = bayeskit_in_process(*args)
+    assert text.exit_code == 0
+    assert "DO NOT TRUST THESE NUMBERS" in text.stdout
+    assert "do not trust these numbers" in text.stderr
+    payload = json.loads(bayeskit_in_process(*args, "--json").stdout)
+    assert payload["trustworthy"] is False and payload["diagnostics"]
+
+
+def test_checkpoint_and_resume_from_the_command_line(tmp_path):
+    checkpoint = tmp_path / "run.ckpt"
+    args = ("fit", "--json", "--warmup", "100", "--samples", "100", "--checkpoint", str(checkpoint))
+    first = bayeskit_in_process(*args)
+    assert first.exit_code == 0, first.stderr
+    assert checkpoint.exists()
+    again = bayeskit_in_process(*args)  # the finished checkpoint is reused: same draws, no sampling
+    assert json.loads(again.stdout)["summary"] == json.loads(first.stdout)["summary"]
+    assert json.loads(again.stdout)["timings"]["sampling_s"] == 0.0
+    checkpoint.write_bytes(checkpoint.read_bytes()[:-10])
+    corrupt = bayeskit_in_process(*args)
+    assert corrupt.exit_code == 2 and "corrupt" in corrupt.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ((), "`--target` is required with a data file; columns are: x, y, clicked"),
+        (("--target", "sales"), "`--target` column 'sales' is not in the data"),
+        (("--target", "y", "--features", "x,z"), "`--features` \\['z'\\] not in the data"),
+        (("--target", "y", "--family", "gamma"), "`--family` must be one of gaussian, bernoulli, poisson, student"),
+        (("--target", "y", "--family", "bernoulli", "--method", "exact"), "`--method exact` needs `--family gaussian`"),
+        (("--target", "y", "--method", "laplace", "--checkpoint", "c"), "`--checkpoint` applies to --method nuts only"),
+        (("--target", "y", "--family", "bernoulli", "--method", "laplace"), "`y` must be 0/1 for a logistic model"),
+        (("--target", "y", "--method", "gibbs"), "`--method` must be one of exact, laplace, nuts, advi"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message(small_csv, extra, message):
+    import re
+
+    result = bayeskit("fit", str(small_csv), *extra)
+    assert result.returncode == 2, result.stderr
+    assert re.search(message, result.stderr), result.stderr
+
+
+def test_text_in_a_numeric_column_is_named_by_row(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("x,y\n1,2\n2,three\n")
+    result = bayeskit("fit", str(path), "--target", "y")
+    assert result.returncode == 2
+    assert "column 'y' must be numeric; row 2 has 'three'" in result.stderr
