@@ -160,7 +160,7 @@ def compare(models: dict[str, Any], site: str | None = None):
         {
             "elpd_loo": table["elpd_loo"],
             "se_loo": table["se"],
-            "elpd_diff": -table["elpd_diff"],
+            "elpd_diff": 0.0 - table["elpd_diff"],
             "se_diff": table["dse"],
             "p_loo": table["p_loo"],
             "weight": table["weight"],
