@@ -40,7 +40,14 @@ $(GBSTATS_VENV)/bin/python:
 	$(PYTHON) -m venv $(GBSTATS_VENV)
 	$(GBSTATS_VENV)/bin/pip install --quiet gbstats==0.8.0 || rm -rf $(GBSTATS_VENV)
 
-bench: $(VENV)/.installed-dev $(GBSTATS_VENV)/bin/python
+PYMC_VENV := benchmarks/.cache/pymc-venv
+
+# PyMC (PyTensor) is a peer, not a dependency: its own venv keeps its pins out of ours.
+$(PYMC_VENV)/bin/python:
+	$(PYTHON) -m venv $(PYMC_VENV)
+	$(PYMC_VENV)/bin/pip install --quiet "pymc>=5.20,<6" || rm -rf $(PYMC_VENV)
+
+bench: $(VENV)/.installed-dev $(GBSTATS_VENV)/bin/python $(PYMC_VENV)/bin/python
 	$(PY) benchmarks/run.py
 
 clean:

@@ -1,6 +1,7 @@
 """Run every benchmark and write benchmarks/RESULTS.md.
 
-Reproduce: ``make bench`` (or ``.venv/bin/python benchmarks/run.py``).
+Reproduce: ``make bench`` (or ``.venv/bin/python benchmarks/run.py``); the NUTS section alone:
+``.venv/bin/python benchmarks/run.py --infer-only``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import bayeskit
 import bench_ab
 import bench_conjugate
 import bench_evaluate
+import bench_infer
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -84,9 +86,80 @@ def main() -> None:
         "  Its Bayesian engine approximates the relative lift by a Gaussian, hence the larger differences for",
         "  small arms.",
     ]
+    lines += _infer_section()
     RESULTS.write_text("\n".join(lines) + "\n")
     print(f"wrote {RESULTS}", file=sys.stderr)
 
 
+INFER_HEADING = "## NUTS: bayeskit vs raw NumPyro vs PyMC"
+
+
+def _infer_section(rows: list[dict] | None = None) -> list[str]:
+    """NUTS through bayeskit vs raw NumPyro vs PyMC: ESS per second, total and sampling-only, overhead per step."""
+    import jax
+    import numpyro
+
+    if rows is None:
+        print("running bench_infer.compare_all ...", file=sys.stderr, flush=True)
+        rows = bench_infer.compare_all()
+    pymc_version = next((row["pymc"]["version"] for row in rows if row["pymc"]), None)
+    lines = [
+        "",
+        INFER_HEADING,
+        "",
+        f"Same models, priors, data and settings (4 chains, 1000 warmup + 1000 draws, target_accept 0.9); JAX "
+        f"{jax.__version__}, NumPyro {numpyro.__version__}, PyMC {pymc_version or 'not installed'} (its own venv, "
+        "`benchmarks/.cache/pymc-venv`, default sampler, chains in processes). ESS is the minimum bulk ESS over "
+        "all scalar parameters. *Total* includes JAX/PyTensor compilation (what one fresh call costs); *sampling* "
+        "excludes it (bayeskit: measured by its timings; NumPyro recompiles on every call, so its sampling time is "
+        "a `run` phase's wall time minus the compile time JAX reports through `jax.monitoring`).",
+        "",
+        "| model | bayeskit total | NumPyro total | PyMC total | ESS/s total: bayeskit / NumPyro / PyMC "
+        "| ESS/s sampling: bayeskit / NumPyro | bayeskit time per leapfrog step vs NumPyro |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ours, theirs, pymc = row["bayeskit"], row["numpyro"], row["pymc"]
+        ours_sampling = ours["ess"] / ours["sample_only_s"]
+        theirs_sampling = theirs["ess"] / (theirs["per_step_s"] * theirs["sampling_steps"])
+        pymc_total = f"{pymc['total_s']:.1f} s" if pymc else "n/a"
+        pymc_rate = f"{pymc['ess'] / pymc['total_s']:.0f}" if pymc else "n/a"
+        lines.append(
+            f"| {row['model']} | {ours['total_s']:.1f} s | {theirs['total_s']:.1f} s | {pymc_total} "
+            f"| {ours['ess'] / ours['total_s']:.0f} / {theirs['ess'] / theirs['total_s']:.0f} / {pymc_rate} "
+            f"| {ours_sampling:.0f} / {theirs_sampling:.0f} | {100 * row['overhead_per_step']:+.1f}% |"
+        )
+    lines += [
+        "",
+        "- bayeskit drives NumPyro's own NUTS kernel (`numpyro.infer.hmc.hmc`) through one compiled chunk program",
+        "  shared by warmup and sampling, with the data as traced arguments; NumPyro's `MCMC.run` compiles a warmup",
+        "  and a sampling loop on every call. The per-step column is the overhead the issue bounds at 5%.",
+        "- Eight schools costs about 6 microseconds per leapfrog step, so its per-step figure is within the",
+        "  timer's noise: two runs on this machine gave +29% and -11%. ESS differs between the samplers only",
+        "  through their random streams.",
+        "- The hierarchical benchmark has 40 rows per group, where the non-centered form mixes tau slowly (min",
+        "  ESS about 230 of 4000 for all three samplers); the centered form would suit it better. Both libraries",
+        "  get the same parameterization so that the comparison is of samplers, not of models.",
+        "- No GPU was lent to this task, so ESS/s as chains grow from 4 to 1,024 on a GPU is not measured yet.",
+        "- Reproduce this section alone: `.venv/bin/python benchmarks/run.py --infer-only` (or",
+        "  `benchmarks/bench_infer.py` for the raw JSON).",
+    ]
+    return lines
+
+
+def infer_only(rows_json: str | None = None) -> None:
+    """Recompute (or load from a ``bench_infer.py`` JSON file) only the NUTS section of RESULTS.md."""
+    import json
+
+    rows = json.loads(Path(rows_json).read_text()) if rows_json else None
+    text = RESULTS.read_text()
+    head = text.split("\n" + INFER_HEADING)[0].rstrip("\n")
+    RESULTS.write_text(head + "\n" + "\n".join(_infer_section(rows)) + "\n")
+    print(f"rewrote the NUTS section of {RESULTS}", file=sys.stderr)
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--infer-only":
+        infer_only(sys.argv[2] if len(sys.argv) > 2 else None)
+    else:
+        main()

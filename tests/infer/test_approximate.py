@@ -137,3 +137,14 @@ def test_unconverged_elbo_is_reported():
 def test_bad_arguments(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_engines_side_by_side(advi_fits):
+    from bayeskit.infer import side_by_side
+
+    exact_laplace = laplace(correlated_regression, X, W_Y, key=jax.random.key(4))
+    table = side_by_side({"laplace": exact_laplace, **advi_fits})
+    assert list(table.index) == ["w[0]", "w[1]"]
+    assert {"laplace", "meanfield", "fullrank"} <= set(table.columns.get_level_values("engine"))
+    np.testing.assert_allclose(table[("laplace", "mean")], EXACT_MEAN, atol=0.05)  # Gaussian posterior: exact
+    assert (table[("meanfield", "sd")] < table[("laplace", "sd")]).all()

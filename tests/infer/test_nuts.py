@@ -90,7 +90,7 @@ def test_posterior_api_shapes(non_centered_fit):
     assert draws["theta"].shape == (5, 8)
     np.testing.assert_array_equal(draws["theta"], non_centered_fit.sample(jax.random.key(3), 5)["theta"])
     assert non_centered_fit.to_arviz().posterior["theta"].shape == (4, 1000, 8)
-    assert set(non_centered_fit.timings) == {"compile_s", "warmup_s", "sampling_s"}
+    assert set(non_centered_fit.timings) == {"compile_s", "warmup_s", "sampling_s", "postprocess_s"}
     assert "healthy" in repr(non_centered_fit)
 
 

@@ -10,7 +10,7 @@ from bayeskit.infer.approximate import ADVI_GUIDES, advi, laplace
 from bayeskit.infer.checkpoint import CheckpointError
 from bayeskit.infer.checks import plot_predictive_check, predictive_check, prior_predictive
 from bayeskit.infer.diagnostics import THRESHOLDS, Finding, banner, check_inference_data
-from bayeskit.infer.draws import DiagnosticsWarning, DrawsPosterior
+from bayeskit.infer.draws import DiagnosticsWarning, DrawsPosterior, side_by_side
 from bayeskit.infer.nuts import nuts
 from bayeskit.infer.sbc import SBCResult, sbc
 
@@ -31,4 +31,5 @@ __all__ = [
     "predictive_check",
     "prior_predictive",
     "sbc",
+    "side_by_side",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 from bayeskit._validate import check_choice, check_prob
 from bayeskit.infer.diagnostics import Finding, banner
 
-__all__ = ["DiagnosticsWarning", "DrawsPosterior"]
+__all__ = ["DiagnosticsWarning", "DrawsPosterior", "side_by_side"]
 
 
 class DiagnosticsWarning(UserWarning):
@@ -199,3 +199,44 @@ class DrawsPosterior:
         if self.findings:
             warnings.warn(banner(self.findings), DiagnosticsWarning, stacklevel=2)
         return table
+
+
+def side_by_side(posteriors: dict[str, Any], prob: float = 0.95):
+    """One table comparing engines (or any posteriors with the API): mean, sd and interval per parameter.
+
+    Parameters
+    ----------
+    posteriors
+        Name -> posterior (``DrawsPosterior`` or an exact posterior with dict-valued ``mean``).
+    prob
+        Credible mass of the equal-tailed intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows are scalar parameters (``name[i]`` for vectors); columns are
+        ``(engine, statistic)`` pairs. Engines whose checks failed are marked with
+        ``" (FAILED CHECKS)"`` in their column name.
+    """
+    import pandas as pd
+
+    prob = check_prob(prob)
+    columns = {}
+    for label, posterior in posteriors.items():
+        means, stds, bounds = posterior.mean(), posterior.std(), posterior.interval(prob)
+        if not getattr(posterior, "is_healthy", True):
+            label = f"{label} (FAILED CHECKS)"
+        values: dict[tuple[str, str], dict[str, float]] = {}
+        for name, mean in means.items():
+            flat_mean = np.ravel(mean)
+            low, high = (np.ravel(b) for b in bounds[name])
+            for j, value in enumerate(flat_mean):
+                row = name if flat_mean.size == 1 else f"{name}[{j}]"
+                values.setdefault((label, "mean"), {})[row] = float(value)
+                values.setdefault((label, "sd"), {})[row] = float(np.ravel(stds[name])[j])
+                values.setdefault((label, "low"), {})[row] = float(low[j])
+                values.setdefault((label, "high"), {})[row] = float(high[j])
+        columns.update(values)
+    table = pd.DataFrame(columns)
+    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["engine", "statistic"])
+    return table

@@ -95,7 +95,8 @@ def nuts(
     -------
     DrawsPosterior
         ``timings`` holds ``compile_s``, ``warmup_s`` and ``sampling_s`` (the last two
-        exclude compilation); ``details["resumed_from"]`` the transitions loaded from
+        exclude compilation) and ``postprocess_s`` (constraining the draws, ArviZ data
+        and the diagnostics); ``details["resumed_from"]`` the transitions loaded from
         a checkpoint.
 
     References
@@ -217,6 +218,7 @@ class _Run:
         import arviz as az
         import jax
 
+        start = time.perf_counter()
         collected = self._collected()
         z = {name[2:]: value for name, value in collected.items() if name.startswith("z/")}
         draws_per_chain, num_chains = next(iter(z.values())).shape[:2]
@@ -237,10 +239,12 @@ class _Run:
             "step_size": stats["step_size"],
         }
         idata = az.from_dict(posterior=draws, sample_stats=sample_stats)
+        findings = check_inference_data(idata, max_tree_depth)
+        self.timings["postprocess_s"] = time.perf_counter() - start
         return DrawsPosterior(
             draws=draws,
             idata=idata,
-            findings=check_inference_data(idata, max_tree_depth),
+            findings=findings,
             method="nuts",
             timings=self.timings,
             details={"resumed_from": resumed},
