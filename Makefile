@@ -27,8 +27,9 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
 
+# Two workers, whole files each (module fixtures and compiled JAX programs stay shared within a file).
 test: lint
-	$(BIN)/pytest -q --doctest-modules --doctest-glob=README.md src tests README.md
+	$(BIN)/pytest -q -n 2 --dist loadfile --doctest-modules --doctest-glob=README.md src tests README.md
 
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/pytest -q -m "not statistical" tests

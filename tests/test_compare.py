@@ -65,10 +65,8 @@ def test_aic_and_bic_at_the_maximum_likelihood(mean_fit):
 
 
 def test_compare_ranks_the_true_model_first():
-    fits = {
-        f"degree {d}": nuts(polynomial, X_LINE, d, y=Y_QUAD, key=jax.random.key(d), num_warmup=400, num_samples=400)
-        for d in (1, 2)
-    }
+    # Laplace draws serve LOO as well as NUTS draws here (both posteriors are near-Gaussian) and compile faster.
+    fits = {f"degree {d}": laplace(polynomial, X_LINE, d, y=Y_QUAD, key=jax.random.key(d)) for d in (1, 2)}
     table = compare(fits)
     assert table.index[0] == "degree 2"
     assert table.loc["degree 1", "elpd_diff"] < -4 * table.loc["degree 1", "se_diff"]

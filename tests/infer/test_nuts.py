@@ -115,8 +115,9 @@ def test_new_data_of_the_same_shape_reuse_the_compiled_program(non_centered_fit)
 
 
 def test_same_key_same_draws():
-    first = nuts(beta_binomial, 50, successes=18, key=jax.random.key(5), num_warmup=200, num_samples=200)
-    second = nuts(beta_binomial, 50, successes=18, key=jax.random.key(5), num_warmup=200, num_samples=200)
+    # The settings of the conjugate cross-check above: its compiled program is reused.
+    first = nuts(beta_binomial, 50, successes=18, key=jax.random.key(5), num_warmup=500, num_samples=1000)
+    second = nuts(beta_binomial, 50, successes=18, key=jax.random.key(5), num_warmup=500, num_samples=1000)
     np.testing.assert_array_equal(first.draws["p"], second.draws["p"])
 
 
