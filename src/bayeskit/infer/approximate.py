@@ -55,7 +55,7 @@ def _build_laplace(model: Any, spec: tuple, dynamic: list[Any], settings: tuple)
     import jax
     import jax.numpy as jnp
     from jax.flatten_util import ravel_pytree
-    from jax.scipy.optimize import minimize
+    from numpyro.infer.initialization import init_to_median
     from numpyro.infer.util import initialize_model, log_density
 
     num_draws, space = settings
@@ -66,7 +66,9 @@ def _build_laplace(model: Any, spec: tuple, dynamic: list[Any], settings: tuple)
     def fit(key, dyn):
         args, kwargs = merge(dyn, spec)
         key_init, key_draws = jax.random.split(key)
-        params, *_ = initialize_model(key_init, model, model_args=args, model_kwargs=kwargs, dynamic_args=True)
+        params, *_ = initialize_model(
+            key_init, model, model_args=args, model_kwargs=kwargs, dynamic_args=True, init_strategy=init_to_median()
+        )
         start, unravel_z = ravel_pytree(params.z)
         potential = potential_gen(*args, **kwargs)
         constrain = postprocess_gen(*args, **kwargs)
@@ -79,8 +81,7 @@ def _build_laplace(model: Any, spec: tuple, dynamic: list[Any], settings: tuple)
             return -log_density(model, args, kwargs, theta)[0]
 
         objective = unconstrained_objective if space == "unconstrained" else constrained_objective
-        result = minimize(objective, start, method="BFGS")
-        optimum = _newton_polish(objective, result.x)
+        optimum = _newton_polish(objective, _lbfgs(objective, start))
         if space == "unconstrained":
             center, hessian = optimum, jax.hessian(unconstrained_objective)(optimum)
             value, gradient = jax.value_and_grad(unconstrained_objective)(center)
@@ -115,12 +116,37 @@ def _build_laplace(model: Any, spec: tuple, dynamic: list[Any], settings: tuple)
     return jax.jit(fit).lower(keys, dynamic).compile()
 
 
-def _newton_polish(objective: Any, start: Any, num_steps: int = 10) -> Any:
-    """Damped Newton steps from BFGS's answer; a step is taken only where it lowers the objective.
+def _lbfgs(objective: Any, start: Any, max_steps: int = 1000, tolerance: float = 1e-6) -> Any:
+    """Optax's L-BFGS (zoom line search) until the gradient is tiny or ``max_steps`` is reached."""
+    import jax
+    import jax.numpy as jnp
+    import optax
 
-    BFGS in float32 can stop early on a failed line search (e.g. an exp link far
-    from the optimum); a few Newton steps on a smooth, locally quadratic objective
-    finish the job.
+    optimizer = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(objective)
+
+    def step(carry):
+        params, state, count = carry
+        value, gradient = value_and_grad(params, state=state)
+        updates, state = optimizer.update(gradient, state, params, value=value, grad=gradient, value_fn=objective)
+        return optax.apply_updates(params, updates), state, count + 1
+
+    def keep_going(carry):
+        params, state, count = carry
+        gradient = optax.tree_utils.tree_get(state, "grad")
+        small = jnp.max(jnp.abs(gradient)) < tolerance * jnp.maximum(1.0, jnp.max(jnp.abs(params)))
+        return (count == 0) | ((count < max_steps) & ~small)
+
+    params, _, _ = jax.lax.while_loop(keep_going, step, (start, optimizer.init(start), 0))
+    return params
+
+
+def _newton_polish(objective: Any, start: Any, num_steps: int = 10) -> Any:
+    """Damped Newton steps from L-BFGS's answer; a step is taken only where it lowers the objective.
+
+    Quasi-Newton methods in float32 can stop early on a failed line search (e.g. an
+    exp link far from the optimum); a few Newton steps on a smooth, locally quadratic
+    objective finish the job.
     """
     import jax
     import jax.numpy as jnp
@@ -149,7 +175,7 @@ def laplace(
 ) -> DrawsPosterior:
     """Laplace approximation: a Gaussian at the MAP, covariance the inverse Hessian of the negative log posterior.
 
-    The MAP is found by BFGS (``jax.scipy.optimize.minimize``) finished by damped
+    The MAP is found from the prior median by L-BFGS (Optax) finished by damped
     Newton steps; the Newton decrement at the end is checked. The program is
     compiled once per model and data shape, so repeated fits (SBC, bootstraps)
     cost milliseconds.
