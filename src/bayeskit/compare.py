@@ -42,13 +42,10 @@ def _posterior(model: Any) -> Any:
 
 
 def _pointwise(posterior: Any, site: str | None) -> tuple[str, np.ndarray]:
+    from bayeskit.infer.draws import pick_observed_site
+
     log_lik = posterior.log_likelihood()
-    if site is None:
-        if len(log_lik) != 1:
-            raise ValueError(f"the model has observed sites {sorted(log_lik)}: pass `site=` naming one.")
-        site = next(iter(log_lik))
-    if site not in log_lik:
-        raise ValueError(f"`site` must be an observed site, one of {sorted(log_lik)}; got {site!r}.")
+    site = pick_observed_site(log_lik, site)
     values = log_lik[site]
     return site, values.reshape(*values.shape[:2], -1)
 

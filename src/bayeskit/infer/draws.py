@@ -14,6 +14,17 @@ from bayeskit.infer.diagnostics import Finding, banner
 __all__ = ["DiagnosticsWarning", "DrawsPosterior", "side_by_side"]
 
 
+def pick_observed_site(observed: dict[str, Any], site: str | None) -> str:
+    """The observed site to use: ``site`` if it is one, or the only one; otherwise a clear error."""
+    if site is None:
+        if len(observed) != 1:
+            raise ValueError(f"the model has observed sites {sorted(observed)}: pass `site=` naming one.")
+        return next(iter(observed))
+    if site not in observed:
+        raise ValueError(f"`site` must be an observed site, one of {sorted(observed)}; got {site!r}.")
+    return site
+
+
 class DiagnosticsWarning(UserWarning):
     """Emitted when a posterior that failed its convergence checks is summarized."""
 
@@ -137,12 +148,7 @@ class DrawsPosterior:
 
     def _replicate(self, key: Any, site: str | None, num_samples: int) -> tuple[np.ndarray, np.ndarray]:
         observed = self._observed_sites()
-        if site is None:
-            if len(observed) != 1:
-                raise ValueError(f"the model has observed sites {sorted(observed)}: pass `site=` naming one.")
-            site = next(iter(observed))
-        if site not in observed:
-            raise ValueError(f"`site` must be an observed site, one of {sorted(observed)}; got {site!r}.")
+        site = pick_observed_site(observed, site)
         replicated = self.predictive(key, num_samples=num_samples)[site]
         return replicated, np.asarray(observed[site])
 
