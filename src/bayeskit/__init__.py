@@ -16,7 +16,20 @@ from typing import Any
 __version__ = "0.1.0"
 
 _SUBMODULES = frozenset(
-    {"conjugate", "decide", "evaluate", "estimate", "info", "infer", "models", "compare", "report", "cli", "datasets"}
+    {
+        "conjugate",
+        "decide",
+        "evaluate",
+        "estimate",
+        "info",
+        "infer",
+        "models",
+        "compare",
+        "nn",
+        "report",
+        "cli",
+        "datasets",
+    }
 )
 
 __all__ = ["__version__", *sorted(_SUBMODULES)]
