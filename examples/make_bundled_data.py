@@ -77,6 +77,16 @@ def calibration_regression() -> pd.DataFrame:
     return pd.DataFrame({"x": x.round(4), "y": y.round(5), "mean": np.sin(x).round(5), "std": (0.5 * noise).round(5)})
 
 
+def uq_regression() -> pd.DataFrame:
+    """A 2-feature regression with noise that grows with |x1|, and a gap in x1 where no training data fall."""
+    rng = np.random.default_rng(21)
+    x1 = np.concatenate([rng.uniform(-4, -1, size=300), rng.uniform(1, 4, size=300)])  # nothing in (-1, 1)
+    x2 = rng.normal(size=600)
+    noise = 0.15 + 0.15 * np.abs(x1)
+    y = np.sin(x1) + 0.5 * x2 + noise * rng.standard_normal(600)
+    return pd.DataFrame({"x1": x1.round(4), "x2": x2.round(4), "y": y.round(5)})
+
+
 if __name__ == "__main__":
     DATA.mkdir(parents=True, exist_ok=True)
     coin_flips().to_csv(DATA / "coin_flips.csv", index=False)
@@ -85,4 +95,5 @@ if __name__ == "__main__":
     ab_revenue().to_csv(DATA / "ab_revenue.csv", index=False)
     calibration_classification().to_csv(DATA / "calibration_classification.csv", index=False)
     calibration_regression().to_csv(DATA / "calibration_regression.csv", index=False)
+    uq_regression().to_csv(DATA / "uq_regression.csv", index=False)
     print(f"wrote {DATA}/coin_flips.csv and measurements.csv")

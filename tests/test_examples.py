@@ -37,6 +37,7 @@ def test_bundled_data_is_what_the_generator_writes(tmp_path):
         "ab_revenue",
         "calibration_classification",
         "calibration_regression",
+        "uq_regression",
     ):
         generated = getattr(module, name)()
         pd.testing.assert_frame_equal(load_dataset(name), pd.read_csv(io.StringIO(generated.to_csv(index=False))))

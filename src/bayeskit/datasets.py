@@ -15,6 +15,9 @@ DATASETS = {
     "ab_revenue": "Revenue per user (mostly zero) in 2 arms, one row per user: columns variant, revenue.",
     "coin_flips": "100 flips of a bent coin in order: columns flip, heads (0/1).",
     "measurements": ("40 weighings of a 100 g mass, 4 from a mis-tared scale: columns weighing, grams, faulty_scale."),
+    "uq_regression": (
+        "600 rows, y = sin(x1) + 0.5 x2 + noise growing with |x1|, with no rows for x1 in (-1, 1): columns x1, x2, y."
+    ),
     "grunfeld": (
         "Real panel data: yearly investment of 11 US firms, 1935-1954 (Grunfeld 1950, as recreated by Kleiber & "
         "Zeileis 2008; public domain, copied from statsmodels' datasets): columns firm, year, invest, value, "

@@ -35,10 +35,11 @@ def test_demo_writes_a_self_contained_report(demo_run):
     assert result.returncode == 0, result.stderr
     page = (out / "index.html").read_text()
     # 5 conjugate + 3 A/B + 3 calibration + 5 regression (intervals, trace, rank, predictive check, shrinkage)
-    assert page.count("data:image/png;base64,") == 16
+    # + 3 neural-network uncertainty (intervals, decomposition, calibration)
+    assert page.count("data:image/png;base64,") == 19
     assert 'src="http' not in page and "<script src" not in page
     headings = ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor", "A/B test", "Calibration of a")
-    for heading in (*headings, "Bayesian gaussian regression of log_invest"):
+    for heading in (*headings, "Bayesian gaussian regression of log_invest", "Neural network uncertainty: ensemble"):
         assert heading in page
 
 
@@ -57,6 +58,7 @@ def test_demo_json_on_stdout_and_messages_on_stderr(demo_run):
         robust["gaussian_mle_mean"] - robust["mean_of_good_weighings"]
     )
     assert "wrote" in result.stderr
+    assert payload["uq"]["metrics"]["coverage_95"] > 0.85
     fit = payload["fit"]
     assert fit["trustworthy"] and fit["group"] == "firm" and fit["summary"]["log_value"]["mean"] > 0
 

@@ -59,8 +59,17 @@ def _fit(report: Report) -> dict[str, Any]:
     return to_json(source, roles, model)
 
 
+def _uq(report: Report) -> dict[str, Any]:
+    from bayeskit.cli.uq import run_uq, to_json
+    from bayeskit.report.uq import add_uq_sections
+
+    result = run_uq(None, None, None, "ensemble", "regression", 0.2, 500, 0, progress=False)
+    add_uq_sections(report, result)
+    return to_json(result)
+
+
 # Each later workflow adds a (name, section builder) pair here; the demo runs them in order.
-SECTIONS = [("conjugate", _conjugate), ("ab_test", _ab_test), ("calibration", _calibration), ("fit", _fit)]
+SECTIONS = [("conjugate", _conjugate), ("ab_test", _ab_test), ("calibration", _calibration), ("fit", _fit), ("uq", _uq)]
 
 
 def run_demo(out: Path, progress=None) -> tuple[Path, dict[str, Any]]:

@@ -260,6 +260,50 @@ def fit(
         messages.print(f"wrote {written}")
 
 
+@app.command()
+@handle_errors
+def uq(
+    data: Path | None = typer.Argument(None, help="CSV file; omit to use the bundled uq_regression table."),
+    target: str | None = typer.Option(None, "--target", help="Column to predict (required with a data file)."),
+    features: str | None = typer.Option(None, "--features", help="Comma-separated features (default: the rest)."),
+    method: str = typer.Option("ensemble", "--method", help="ensemble | mc-dropout (swag, bbb, laplace: to come)."),
+    task: str = typer.Option("regression", "--task", help="regression (classification: to come)."),
+    test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of rows held out for evaluation."),
+    epochs: int = typer.Option(500, "--epochs", help="Maximum training epochs (early stopping on 10% of training)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (split, initialization, shuffles)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the held-out metrics as JSON on stdout."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Write an HTML report (intervals, decomposition, calibration)."
+    ),
+) -> None:
+    """Train a Bayesian neural network on a CSV and check its uncertainty on held-out rows."""
+    from bayeskit.cli._output import print_json, stderr_console, stdout_console
+    from bayeskit.cli.uq import print_uq, run_uq, to_json
+
+    if report is not None and report.is_dir():
+        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    result = run_uq(
+        data,
+        target,
+        [c.strip() for c in features.split(",") if c.strip()] if features else None,
+        method,
+        task,
+        test_fraction,
+        epochs,
+        seed,
+    )
+    if json_output:
+        print_json(to_json(result))
+    else:
+        print_uq(stdout_console(), result)
+    if report is not None:
+        from bayeskit.report import Report
+        from bayeskit.report.uq import add_uq_sections
+
+        written = add_uq_sections(Report("Neural network uncertainty"), result).save(report)
+        stderr_console().print(f"wrote {written}")
+
+
 def _print_metrics(console, title: str, summaries: dict) -> None:
     from rich.table import Table
 
