@@ -59,6 +59,11 @@ class _Estimator:
                 break
         return out
 
+    def _store(self, arguments: dict[str, Any]) -> None:
+        """Keep the constructor's arguments as attributes (call as ``self._store(locals())``)."""
+        for name in self._defaults():
+            setattr(self, name, arguments[name])
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor's parameters and their values."""
         return {name: getattr(self, name) for name in self._defaults()}

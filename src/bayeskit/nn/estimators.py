@@ -183,17 +183,7 @@ class DeepEnsemble(_NetworkRegressor):
         seed: int = 0,
         progress: bool = False,
     ):
-        self.members = members
-        self.hidden = hidden
-        self.head = head
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.seed = seed
-        self.progress = progress
+        self._store(locals())
 
     def _members(self) -> int:
         if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
@@ -239,18 +229,7 @@ class MCDropout(_NetworkRegressor):
         seed: int = 0,
         progress: bool = False,
     ):
-        self.rate = rate
-        self.passes = passes
-        self.hidden = hidden
-        self.head = head
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.seed = seed
-        self.progress = progress
+        self._store(locals())
 
     def _members(self) -> int:
         return 1
