@@ -29,16 +29,17 @@ def test_mc_dropout_on_a_users_csv(tmp_path):
     frame["target"] = frame["a"] - frame["b"] + 0.1 * rng.normal(size=100)
     path = tmp_path / "d.csv"
     frame.to_csv(path, index=False)
-    result = bayeskit_in_process("uq", str(path), "--target", "target", "--method", "mc-dropout", "--epochs", "30")
-    assert result.exit_code == 0, result.stderr
-    assert "mc-dropout on" in result.stdout and "coverage_95" in result.stdout
+    for method in ("mc-dropout", "laplace"):
+        result = bayeskit_in_process("uq", str(path), "--target", "target", "--method", method, "--epochs", "30")
+        assert result.exit_code == 0, result.stderr
+        assert f"{method} on" in result.stdout and "coverage_95" in result.stdout
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("--method", "swag"), "`--method swag` is not available yet"),
-        (("--method", "forest"), "`--method` must be one of ensemble, mc-dropout"),
+        (("--method", "forest"), "`--method` must be one of ensemble, mc-dropout, laplace"),
         (("--task", "classification"), "`--task classification` is not available yet"),
         (("--test-fraction", "0.9"), "`--test-fraction` must be between 0.05 and 0.5"),
         (("--target", "z"), "`--target` column 'z' is not in the data"),

@@ -11,17 +11,17 @@ from bayeskit.cli._errors import BadInput, bad_input_on_value_errors
 
 __all__ = ["UQ_METHODS", "run_uq"]
 
-UQ_METHODS = ("ensemble", "mc-dropout")
-_PLANNED = ("swag", "bbb", "laplace")
+UQ_METHODS = ("ensemble", "mc-dropout", "laplace")
+_PLANNED = ("swag", "bbb")
 
 
 def _estimator(method: str, epochs: int, seed: int, progress: bool) -> Any:
-    from bayeskit.nn import DeepEnsemble, MCDropout
+    from bayeskit.nn import DeepEnsemble, LastLayerLaplace, MCDropout
 
     if method in _PLANNED:
         raise BadInput(
-            f"`--method {method}` is not available yet (issue 6 adds SWAG, Bayes-by-backprop and last-layer "
-            f"Laplace); choose one of {', '.join(UQ_METHODS)}."
+            f"`--method {method}` is not available yet (issue 6 adds SWAG and Bayes-by-backprop); "
+            f"choose one of {', '.join(UQ_METHODS)}."
         )
     if method not in UQ_METHODS:
         raise BadInput(f"`--method` must be one of {', '.join(UQ_METHODS)}; got {method!r}.")
@@ -29,6 +29,8 @@ def _estimator(method: str, epochs: int, seed: int, progress: bool) -> Any:
         raise BadInput(f"`--epochs` must be >= 1; got {epochs}.")
     if method == "ensemble":
         return DeepEnsemble(epochs=epochs, seed=seed, progress=progress)
+    if method == "laplace":
+        return LastLayerLaplace(epochs=epochs, seed=seed, progress=progress)
     return MCDropout(epochs=epochs, seed=seed, progress=progress)
 
 
