@@ -35,8 +35,11 @@ class _NetworkRegressor(_Estimator):
     def _check_settings(self) -> None:
         check_choice(self.head, "head", HEADS)
         hidden = tuple(self.hidden)
-        if not hidden or any(not isinstance(h, int) or h < 1 for h in hidden):
-            raise ValueError(f"`hidden` must be a tuple of positive layer widths, e.g. (50,); got {self.hidden!r}.")
+        if any(not isinstance(h, int) or h < 1 for h in hidden):
+            raise ValueError(
+                f"`hidden` must be a tuple of positive layer widths, e.g. (50,) (or () for a linear model); "
+                f"got {self.hidden!r}."
+            )
         for name in ("epochs", "batch_size", "patience"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

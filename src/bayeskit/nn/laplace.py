@@ -71,17 +71,6 @@ class LastLayerLaplace(_NetworkRegressor):
     def _dropout(self) -> float:
         return 0.0
 
-    def _check_settings(self) -> None:
-        if tuple(self.hidden) == ():
-            self.hidden, restore = (1,), True  # the shared check wants widths; a linear model has none
-        else:
-            restore = False
-        try:
-            super()._check_settings()
-        finally:
-            if restore:
-                self.hidden = ()
-
     def _network(self):
         import equinox as eqx
         import jax
