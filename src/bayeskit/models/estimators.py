@@ -84,6 +84,16 @@ class _Estimator:
         ]
         return f"{type(self).__name__}({', '.join(changed)})"
 
+    def _jax_key(self):
+        """The estimator's ``key`` (an int seed or a JAX key) as JAX key data."""
+        import jax
+
+        from bayeskit.infer.nuts import raw_key
+
+        if isinstance(self.key, int | np.integer) and not isinstance(self.key, bool):
+            return jax.random.PRNGKey(int(self.key))
+        return raw_key(self.key)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "posterior_"):
             raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first.")
@@ -167,17 +177,6 @@ class BayesianGLM(_Estimator):
         self.checkpoint = checkpoint
 
     # ------------------------------------------------------------------ fitting
-    def _jax_key(self, salt: int = 0):
-        import jax
-
-        from bayeskit.infer.nuts import raw_key
-
-        if isinstance(self.key, int | np.integer) and not isinstance(self.key, bool):
-            base = jax.random.PRNGKey(int(self.key))
-        else:
-            base = raw_key(self.key)
-        return jax.random.fold_in(base, salt) if salt else base
-
     def _split_groups(self, X: Any, groups: Any) -> tuple[Any, Any]:
         import pandas as pd
 
@@ -621,12 +620,11 @@ class BayesianLinearRegression(_Estimator):
         return self
 
     def _infer(self, x, target, precision):
-        import jax
         import jax.numpy as jnp
 
         from bayeskit.infer import advi, laplace, nuts
 
-        key = jax.random.PRNGKey(int(self.key)) if isinstance(self.key, int) else self.key
+        key = self._jax_key()
         args = (
             jnp.asarray(x, jnp.float32),
             jnp.asarray(precision, jnp.float32),
