@@ -9,7 +9,8 @@ import pytest
 from scipy import stats
 
 from bayeskit.nn import DeepEnsemble, GaussianMixturePredictive, MCDropout
-from bayeskit.nn._core import Network, predict_members
+from bayeskit.nn._core import Network
+from bayeskit.nn._train import predict_members
 
 rng = np.random.default_rng(0)
 X = rng.uniform(-3, 3, size=(300, 1))
@@ -80,8 +81,10 @@ def test_zero_epistemic_limits(ensemble):
     assert np.all(parts.epistemic <= 1e-12 * parts.aleatoric)  # identical passes: zero up to float summation
     single = jax.tree.map(lambda leaf: leaf[:1], ensemble.params_)
     copies = jax.tree.map(lambda leaf: jnp.concatenate([leaf] * 4), single)  # four identical members
-    means, variances = predict_members(copies, ensemble._static, jnp.asarray(FAR, jnp.float32), None)
-    parts = GaussianMixturePredictive(np.asarray(means, float), np.asarray(variances, float)).decompose()
+    means, variances, _ = predict_members(copies, ensemble._static, jnp.asarray(FAR, jnp.float32))
+    parts = GaussianMixturePredictive(
+        np.asarray(means[..., 0], float), np.asarray(variances[..., 0], float)
+    ).decompose()
     assert np.all(parts.epistemic <= 1e-12 * parts.aleatoric)
 
 

@@ -1,16 +1,30 @@
 """Bayesian neural networks (Equinox + Optax) whose predictions carry decomposed uncertainty.
 
-Available now: ``DeepEnsemble``, ``MCDropout`` and ``LastLayerLaplace`` regressors
-(homoscedastic or heteroscedastic Gaussian heads), returning a
-``GaussianMixturePredictive`` (mean, std, exact mixture intervals, draws, log
-density, aleatoric/epistemic decomposition, held-out ``evaluate``). SWAG,
-Bayes-by-backprop, mixture-density and categorical heads, the VAE and the UCI
-benchmark are still to come (issue 6).
+Methods: ``DeepEnsemble`` (optionally adversarially trained), ``MCDropout``,
+``SWAG`` (and MultiSWAG), ``BayesByBackprop`` and ``LastLayerLaplace``. Heads:
+homoscedastic or heteroscedastic Gaussian, a mixture density network
+(``head="mixture"``) and ``head="categorical"`` for classification. Regression
+returns a ``GaussianMixturePredictive`` (mean, std, exact mixture intervals, draws,
+log density, aleatoric/epistemic decomposition, held-out ``evaluate``,
+``to_arviz``); classification a ``CategoricalPredictive`` (probabilities, entropy
+decomposition, accuracy/NLL/Brier/ECE). ``VAE`` is a variational autoencoder with
+its ELBO terms reported.
 """
 
 from bayeskit.nn._core import HEADS
 from bayeskit.nn.estimators import DeepEnsemble, MCDropout
 from bayeskit.nn.laplace import LastLayerLaplace
-from bayeskit.nn.predictive import GaussianMixturePredictive
+from bayeskit.nn.predictive import CategoricalPredictive, GaussianMixturePredictive
+from bayeskit.nn.swag import SWAG
+from bayeskit.nn.variational import BayesByBackprop
 
-__all__ = ["HEADS", "DeepEnsemble", "GaussianMixturePredictive", "LastLayerLaplace", "MCDropout"]
+__all__ = [
+    "HEADS",
+    "SWAG",
+    "BayesByBackprop",
+    "CategoricalPredictive",
+    "DeepEnsemble",
+    "GaussianMixturePredictive",
+    "LastLayerLaplace",
+    "MCDropout",
+]

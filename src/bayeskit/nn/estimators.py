@@ -1,9 +1,10 @@
-"""Bayesian neural network regressors with scikit-learn-style ``fit`` and a Gaussian-mixture predictive.
+"""Bayesian neural networks with scikit-learn-style ``fit`` and a predictive that carries its uncertainty.
 
 ``DeepEnsemble`` trains M networks at once (one ``vmap``, no Python loop over members);
-``MCDropout`` keeps dropout on at prediction and averages T stochastic passes. Both
-standardize inputs and target on the training rows (carried with the model), stop
-early on a validation split, and return predictions in the target's original units.
+``MCDropout`` keeps dropout on at prediction and averages T stochastic passes. All
+networks standardize inputs (and a regression target) on the training rows,
+carried with the model, stop early on a validation split, and predict in the
+target's original units. ``head="categorical"`` makes any of them a classifier.
 """
 
 from __future__ import annotations
@@ -15,25 +16,54 @@ import numpy as np
 from bayeskit._validate import check_choice, check_prob
 from bayeskit.models.estimators import _Estimator
 from bayeskit.nn._core import HEADS
-from bayeskit.nn._data import fit_scalers, regression_data
-from bayeskit.nn.predictive import GaussianMixturePredictive
+from bayeskit.nn._data import classification_data, fit_scalers, regression_data
+from bayeskit.nn.predictive import CategoricalPredictive, GaussianMixturePredictive
 
 __all__ = ["DeepEnsemble", "MCDropout"]
 
 
-class _NetworkRegressor(_Estimator):
-    """Shared training and prediction; subclasses set the number of members and the dropout rate."""
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"`{name}` must be a positive int; got {value!r}.")
+    return int(value)
+
+
+class _NetworkModel(_Estimator):
+    """Shared training and prediction; subclasses set members, dropout, weight noise and the loss."""
 
     _method = ""
 
+    # --------------------------------------------------------------- subclass hooks
     def _members(self) -> int:
         raise NotImplementedError
 
     def _dropout(self) -> float:
-        raise NotImplementedError
+        return 0.0
+
+    def _network_options(self) -> dict[str, Any]:
+        return {}
+
+    def _loss(self, num_train: int) -> tuple[float, float]:
+        """``(kl_weight, adversarial)`` of the training loss."""
+        return 0.0, 0.0
+
+    def _after_training(self, train: dict[str, Any]) -> None:
+        """Runs once the best parameters are kept (SWAG collects its moments here)."""
+
+    def _prediction_params(self, key) -> tuple[Any, Any, bool]:
+        """Stacked parameters to predict with, their keys (or None), and whether keys draw weights."""
+        return self.params_, None, False
+
+    # --------------------------------------------------------------- settings
+    @property
+    def is_classifier(self) -> bool:
+        """Whether the head is categorical."""
+        return getattr(self, "head", "") == "categorical"
 
     def _check_settings(self) -> None:
         check_choice(self.head, "head", HEADS)
+        if self.head == "mixture":
+            _positive_int(self.components, "components")
         hidden = tuple(self.hidden)
         if any(not isinstance(h, int) or h < 1 for h in hidden):
             raise ValueError(
@@ -41,66 +71,90 @@ class _NetworkRegressor(_Estimator):
                 f"got {self.hidden!r}."
             )
         for name in ("epochs", "batch_size", "patience"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name}` must be a positive int; got {value!r}.")
+            _positive_int(getattr(self, name), name)
         if not 0.0 <= self.validation_fraction < 0.5:
             raise ValueError(f"`validation_fraction` must be in [0, 0.5); got {self.validation_fraction!r}.")
         if not self.learning_rate > 0:
             raise ValueError(f"`learning_rate` must be > 0; got {self.learning_rate!r}.")
 
+    def _num_outputs(self) -> int:
+        if self.is_classifier:
+            return len(self.classes_)
+        return int(getattr(self, "components", 1)) if self.head == "mixture" else 1
+
+    # --------------------------------------------------------------- fitting
+    def _prepare(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        if self.is_classifier:
+            x, labels, names, classes = classification_data(X, y)
+            self.classes_ = classes
+            return x, labels, names
+        return regression_data(X, y)
+
     def fit(self, X: Any, y: Any):
         """Train on ``(X, y)`` (DataFrame or arrays); returns self."""
+        import equinox as eqx
         import jax
         import jax.numpy as jnp
-        import optax
 
         from bayeskit._progress import progress_bar
-        from bayeskit.nn._core import keep_best, make_epoch, make_members, validation_loss
+        from bayeskit.nn._train import make_epoch, make_members, make_optimizer
 
         self._check_settings()
-        x, target, names = regression_data(X, y)
+        members = self._members()
+        x, target, names = self._prepare(X, y)
         rng = np.random.default_rng(self.seed)
         order = rng.permutation(x.shape[0])
         num_valid = round(self.validation_fraction * x.shape[0])
         valid, train = order[:num_valid], order[num_valid:]
         if train.size < 2:
             raise ValueError(f"need at least 2 training rows after the validation split; got {train.size}.")
-        x_scaler, y_scaler = fit_scalers(x[train], target[train], names)
+        if self.is_classifier:
+            x_scaler, y_scaler = fit_scalers(x[train], None, names)
+            ys = jnp.asarray(target, jnp.int32)
+        else:
+            x_scaler, y_scaler = fit_scalers(x[train], target[train], names)
+            ys = jnp.asarray(y_scaler.forward(target), jnp.float32)
         xs = jnp.asarray(x_scaler.forward(x), jnp.float32)
-        ys = jnp.asarray(y_scaler.forward(target), jnp.float32)
-        members, batch = self._members(), min(self.batch_size, train.size)
-        key = jax.random.PRNGKey(self.seed)
-        key_init, key_train = jax.random.split(key)
-        import equinox as eqx
-
+        batch = min(self.batch_size, train.size)
+        key_init, key_train = jax.random.split(jax.random.PRNGKey(self.seed))
         networks = make_members(
-            x.shape[1], tuple(self.hidden), self._dropout(), self.head, jax.random.split(key_init, members)
+            x.shape[1],
+            tuple(self.hidden),
+            self._dropout(),
+            self.head,
+            jax.random.split(key_init, members),
+            num_outputs=self._num_outputs(),
+            **self._network_options(),
         )
         params, static = eqx.partition(networks, eqx.is_array)
-        optimizer = optax.adamw(self.learning_rate, weight_decay=self.weight_decay)
-        opt_state = jax.vmap(optimizer.init)(params)
-        epoch = make_epoch(static, optimizer, batch, train.size)
-        x_train, y_train = xs[train], ys[train]
-        x_valid, y_valid = xs[valid], ys[valid]
+        optimizer = ("adamw", float(self.learning_rate), float(self.weight_decay))
+        opt_state = jax.vmap(make_optimizer(optimizer).init)(params)
+        epoch = make_epoch(static, optimizer, batch, train.size, self._loss(train.size))
+        x_train, y_train, x_valid, y_valid = xs[train], ys[train], xs[valid], ys[valid]
         best, best_loss, stale = params, jnp.full(members, jnp.inf), np.zeros(members, dtype=int)
         history, valid_history = [], []
         with progress_bar(f"training {self._method}", self.epochs, self.progress) as advance:
             for _ in range(self.epochs):
                 key_train, key_epoch = jax.random.split(key_train)
-                params, opt_state, losses = epoch(
-                    params, opt_state, x_train, y_train, jax.random.split(key_epoch, members)
+                params, opt_state, best, best_loss, losses, loss = epoch(
+                    params,
+                    opt_state,
+                    best,
+                    best_loss,
+                    x_train,
+                    y_train,
+                    x_valid,
+                    y_valid,
+                    jax.random.split(key_epoch, members),
                 )
                 history.append(np.asarray(losses))
+                self._record_epoch(params, static)
                 advance(1)
                 if num_valid == 0:
-                    best = params
                     continue
-                loss = validation_loss(params, static, x_valid, y_valid)
-                improved = np.asarray(loss < best_loss)
-                best, best_loss = keep_best(params, best, loss, best_loss)
-                valid_history.append(np.asarray(loss))
-                stale = np.where(improved, 0, stale + 1)
+                loss = np.asarray(loss)
+                valid_history.append(loss)
+                stale = np.where(loss <= np.asarray(best_loss), 0, stale + 1)
                 if np.all(stale >= self.patience):
                     break
         self.params_, self._static = best, static
@@ -109,47 +163,86 @@ class _NetworkRegressor(_Estimator):
         self.training_loss_ = np.stack(history)
         self.validation_loss_ = np.stack(valid_history) if valid_history else np.empty((0, members))
         self.epochs_run_ = len(history)
+        self._after_training(
+            {"x": x_train, "y": y_train, "batch": batch, "key": key_train, "members": members, "static": static}
+        )
         return self
 
+    def _record_epoch(self, params, static) -> None:
+        """Per-epoch bookkeeping beyond the loss (Bayes-by-backprop records its KL)."""
+
+    # --------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
             raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first.")
 
-    def _standardized_members(self, xs):
-        raise NotImplementedError
+    def _standardized_members(self, xs) -> tuple[np.ndarray, ...]:
+        """Head outputs ``(members, n, C)`` on standardized inputs."""
+        import jax
 
-    def predictive(self, X: Any) -> GaussianMixturePredictive:
-        """The posterior predictive at ``X`` in the target's units: a mixture over members or passes."""
+        from bayeskit.nn._train import predict_members
+
+        params, keys, draw = self._prediction_params(jax.random.PRNGKey(self.seed + 1))
+        return tuple(np.asarray(a, dtype=float) for a in predict_members(params, self._static, xs, keys, draw))
+
+    def predictive(self, X: Any) -> GaussianMixturePredictive | CategoricalPredictive:
+        """The posterior predictive at ``X``: a Gaussian mixture in the target's units, or class probabilities."""
         import jax.numpy as jnp
 
         from bayeskit.models._data import design_matrix
 
         self._check_fitted()
         x = design_matrix(X, expected=self.feature_names_in_).values
-        means, variances = self._standardized_members(jnp.asarray(self.x_scaler_.forward(x), jnp.float32))
+        outputs = self._standardized_members(jnp.asarray(self.x_scaler_.forward(x), jnp.float32))
+        if self.is_classifier:
+            return CategoricalPredictive(np.exp(outputs[0]), np.asarray(self.classes_), self._method)
+        means, variances, log_weights = outputs  # (M, n, C)
+        num_members, num_inputs, num_components = means.shape
+
+        def flat(a):
+            return np.transpose(a, (0, 2, 1)).reshape(num_members * num_components, num_inputs)
+
+        weights = flat(np.exp(log_weights - np.log(num_members)))
         scale = float(self.y_scaler_.std)
         return GaussianMixturePredictive(
-            np.asarray(means, dtype=float) * scale + float(self.y_scaler_.mean),
-            np.asarray(variances, dtype=float) * scale**2,
+            flat(means) * scale + float(self.y_scaler_.mean),
+            flat(variances) * scale**2,
             self._method,
+            weights=weights / weights.sum(axis=0),
+            groups=np.repeat(np.arange(num_members), num_components),
         )
 
     def predict(self, X: Any, return_std: bool = False):
-        """Predictive mean (and standard deviation: aleatoric plus epistemic) in the target's units."""
+        """Regression: predictive mean (and sd, aleatoric plus epistemic) in the target's units.
+
+        Classification: the most probable class (``return_std`` is not defined there).
+        """
         predictive = self.predictive(X)
+        if self.is_classifier:
+            if return_std:
+                raise ValueError("`return_std` applies to regression; use predict_proba or predictive().decompose().")
+            return predictive.predict()
         return (predictive.mean(), predictive.std()) if return_std else predictive.mean()
 
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Predictive class probabilities ``(n, C)``, columns in the order of ``classes_``."""
+        if not self.is_classifier:
+            raise ValueError("predict_proba needs head='categorical'; this model is a regressor.")
+        return self.predictive(X).mean()
+
     def predict_interval(self, X: Any, prob: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Central predictive interval (exact quantiles of the mixture)."""
+        """Central predictive interval (exact quantiles of the mixture); regression only."""
+        if self.is_classifier:
+            raise ValueError("predict_interval applies to regression; a classifier has predict_proba.")
         return self.predictive(X).interval(check_prob(prob))
 
 
-class DeepEnsemble(_NetworkRegressor):
-    """Deep ensemble (Lakshminarayanan, Pritzel & Blundell, 2017): M networks with Gaussian NLL heads.
+class DeepEnsemble(_NetworkModel):
+    """Deep ensemble (Lakshminarayanan, Pritzel & Blundell, 2017): M networks with proper-scoring-rule heads.
 
     The members differ only in initialization and minibatch order; they are trained
     together in one vectorized program. The predictive is the equal mixture of the
-    members' Gaussians; its variance splits into aleatoric (the heads' noise) and
+    members' predictives; its variance splits into aleatoric (within members) and
     epistemic (the members' disagreement).
 
     Parameters
@@ -157,17 +250,34 @@ class DeepEnsemble(_NetworkRegressor):
     members
         Ensemble size (5 in the paper).
     hidden
-        Hidden layer widths.
+        Hidden layer widths; ``()`` gives a linear model.
     head
-        ``"heteroscedastic"`` (each member predicts a variance; default) or ``"homoscedastic"``.
+        ``"heteroscedastic"`` (each member predicts a variance; default), ``"homoscedastic"``,
+        ``"mixture"`` (a mixture density network of ``components`` Gaussians) or
+        ``"categorical"`` (classification: ``y`` holds class labels).
+    components
+        Gaussians per member for ``head="mixture"``.
+    adversarial
+        Fast-gradient-sign step (in standardized input units; the paper uses 1% of
+        each input's range, about 0.01-0.04 here) for adversarial training: the loss
+        adds the NLL at ``x + adversarial * sign(grad_x NLL)``. 0 turns it off.
     epochs, batch_size, learning_rate, weight_decay
         AdamW training.
     validation_fraction, patience
         Rows held out for early stopping (each member keeps its best epoch); 0 trains all epochs.
     seed
-        Seed for the split, initialization, shuffles and dropout.
+        Seed for the split, initialization and shuffles.
     progress
         A progress bar over epochs on stderr.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(-2, 2, 200)[:, None]
+    >>> y = np.sin(2 * x[:, 0]) + 0.1 * np.random.default_rng(0).normal(size=200)
+    >>> model = DeepEnsemble(members=3, epochs=100).fit(x, y)
+    >>> model.predictive(np.array([[0.0], [6.0]])).decompose().epistemic.argmax()  # far from the data
+    np.int64(1)
     """
 
     _method = "deep ensemble"
@@ -177,6 +287,8 @@ class DeepEnsemble(_NetworkRegressor):
         members: int = 5,
         hidden: tuple[int, ...] = (50,),
         head: str = "heteroscedastic",
+        components: int = 3,
+        adversarial: float = 0.0,
         epochs: int = 500,
         batch_size: int = 32,
         learning_rate: float = 1e-2,
@@ -189,20 +301,15 @@ class DeepEnsemble(_NetworkRegressor):
         self._store(locals())
 
     def _members(self) -> int:
-        if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 1:
-            raise ValueError(f"`members` must be a positive int; got {self.members!r}.")
-        return self.members
+        return _positive_int(self.members, "members")
 
-    def _dropout(self) -> float:
-        return 0.0
-
-    def _standardized_members(self, xs):
-        from bayeskit.nn._core import predict_members
-
-        return predict_members(self.params_, self._static, xs, None)
+    def _loss(self, num_train: int) -> tuple[float, float]:
+        if not (np.isfinite(self.adversarial) and self.adversarial >= 0):
+            raise ValueError(f"`adversarial` must be a step >= 0 (0 turns it off); got {self.adversarial!r}.")
+        return 0.0, float(self.adversarial)
 
 
-class MCDropout(_NetworkRegressor):
+class MCDropout(_NetworkModel):
     """MC dropout (Gal & Ghahramani, 2016): dropout stays on at prediction; T passes form the predictive.
 
     Parameters
@@ -211,7 +318,8 @@ class MCDropout(_NetworkRegressor):
         Dropout probability before every linear layer (inputs included, as in the paper).
     passes
         Stochastic forward passes T at prediction.
-    hidden, head, epochs, batch_size, learning_rate, weight_decay, validation_fraction, patience, seed, progress
+    hidden, head, components, epochs, batch_size, learning_rate, weight_decay, validation_fraction, patience,
+    seed, progress
         As for :class:`DeepEnsemble` (the default head is homoscedastic, as in the paper).
     """
 
@@ -223,6 +331,7 @@ class MCDropout(_NetworkRegressor):
         passes: int = 100,
         hidden: tuple[int, ...] = (50,),
         head: str = "homoscedastic",
+        components: int = 3,
         epochs: int = 500,
         batch_size: int = 32,
         learning_rate: float = 1e-2,
@@ -242,14 +351,9 @@ class MCDropout(_NetworkRegressor):
             raise ValueError(f"`rate` must be in [0, 1); got {self.rate!r}.")
         return float(self.rate)
 
-    def _standardized_members(self, xs):
+    def _prediction_params(self, key):
         import jax
 
-        from bayeskit.nn._core import predict_members
-
-        if isinstance(self.passes, bool) or not isinstance(self.passes, int) or self.passes < 1:
-            raise ValueError(f"`passes` must be a positive int; got {self.passes!r}.")
-        single = jax.tree.map(lambda leaf: leaf[0], self.params_)
-        replicated = jax.tree.map(lambda leaf: jax.numpy.broadcast_to(leaf, (self.passes, *leaf.shape)), single)
-        keys = jax.random.split(jax.random.PRNGKey(self.seed + 1), self.passes)
-        return predict_members(replicated, self._static, xs, keys)
+        passes = _positive_int(self.passes, "passes")
+        replicated = jax.tree.map(lambda leaf: jax.numpy.broadcast_to(leaf, (passes, *leaf.shape[1:])), self.params_)
+        return replicated, jax.random.split(key, passes), False

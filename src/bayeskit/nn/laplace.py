@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit.nn.estimators import _NetworkRegressor
+from bayeskit.nn.estimators import _NetworkModel
 
 __all__ = ["LastLayerLaplace", "log_evidence", "posterior_covariance"]
 
@@ -35,7 +35,7 @@ def log_evidence(features: np.ndarray, y: np.ndarray, noise_variance: float, pri
     return float(stats.multivariate_normal(np.zeros(y.size), covariance, allow_singular=False).logpdf(y))
 
 
-class LastLayerLaplace(_NetworkRegressor):
+class LastLayerLaplace(_NetworkModel):
     """A MAP network with a Laplace approximation over its output layer; prior precision by evidence.
 
     Parameters
@@ -68,9 +68,6 @@ class LastLayerLaplace(_NetworkRegressor):
     def _members(self) -> int:
         return 1
 
-    def _dropout(self) -> float:
-        return 0.0
-
     def _network(self):
         import equinox as eqx
         import jax
@@ -83,13 +80,7 @@ class LastLayerLaplace(_NetworkRegressor):
         import jax.numpy as jnp
 
         network = self._network()
-
-        def one(x):
-            for layer in network.layers[:-1]:
-                x = network.activation(layer(x))
-            return x
-
-        hidden = np.asarray(jax.vmap(one)(jnp.asarray(xs, jnp.float32)), dtype=float)
+        hidden = np.asarray(jax.vmap(network.hidden_features)(jnp.asarray(xs, jnp.float32)), dtype=float)
         return np.column_stack([hidden, np.ones(hidden.shape[0])])
 
     def fit(self, X: Any, y: Any):
@@ -122,5 +113,5 @@ class LastLayerLaplace(_NetworkRegressor):
         phi = self.features(np.asarray(xs))
         rng = np.random.default_rng(self.seed + 1)
         draws = rng.multivariate_normal(self.weights_map_, self.covariance_, size=self.num_draws)
-        means = draws @ phi.T
-        return means, np.full_like(means, self.noise_variance_)
+        means = (draws @ phi.T)[..., None]
+        return means, np.full_like(means, self.noise_variance_), np.zeros_like(means)

@@ -1,8 +1,11 @@
-"""The posterior predictive of a Bayesian network for regression: an equal-weight mixture of Gaussians.
+"""Posterior predictives of Bayesian networks: a Gaussian mixture (regression) or averaged class probabilities.
 
-Each component is one ensemble member, dropout pass, SWAG or Laplace draw: a
-predicted mean and a noise variance per input. The mixture's variance splits into
-aleatoric (mean of the variances) and epistemic (variance of the means) parts.
+Regression: each component is one ensemble member, dropout pass, SWAG, Laplace or
+Bayes-by-backprop draw (times the components of a mixture-density head): a mean
+and a variance per input, with a weight. The mixture's variance splits into
+aleatoric (the expected variance within a member or draw) and epistemic (the
+variance of the members' means) parts. Classification: class probabilities per
+member or draw, with the entropy decomposition (BALD).
 """
 
 from __future__ import annotations
@@ -14,28 +17,44 @@ import numpy as np
 from scipy import special, stats
 
 from bayeskit._validate import check_prob
-from bayeskit.evaluate.decompose import Decomposition, decompose_regression
+from bayeskit.evaluate.decompose import Decomposition, decompose_classification
 
-__all__ = ["GaussianMixturePredictive"]
+__all__ = ["CategoricalPredictive", "GaussianMixturePredictive"]
 
 
 @dataclass(frozen=True)
 class GaussianMixturePredictive:
-    """``means`` and ``variances`` of shape ``(K, n)``: K equally weighted Gaussians for each of n inputs."""
+    """``means`` and ``variances`` of shape ``(K, n)``: K Gaussians for each of n inputs.
+
+    ``weights`` ``(K, n)`` (summing to 1 over K) default to equal. ``groups`` ``(K,)``
+    says which member or draw each component belongs to (a mixture-density head
+    gives a member several components); by default every component is its own.
+    The decomposition treats the spread within a group as aleatoric.
+    """
 
     means: np.ndarray
     variances: np.ndarray
     method: str = ""
+    weights: np.ndarray | None = None
+    groups: np.ndarray | None = None
 
     def __post_init__(self):
         if self.means.shape != self.variances.shape or self.means.ndim != 2:
             raise ValueError(
                 f"`means` and `variances` must both be (K, n); got {self.means.shape} and {self.variances.shape}."
             )
+        if self.weights is None:
+            object.__setattr__(self, "weights", np.full(self.means.shape, 1.0 / self.means.shape[0]))
+        elif self.weights.shape != self.means.shape or np.any(np.abs(self.weights.sum(axis=0) - 1.0) > 1e-6):
+            raise ValueError(f"`weights` must be {self.means.shape} and sum to 1 over components.")
+        if self.groups is None:
+            object.__setattr__(self, "groups", np.arange(self.means.shape[0]))
+        elif np.shape(self.groups) != (self.means.shape[0],):
+            raise ValueError(f"`groups` must have one entry per component ({self.means.shape[0]}).")
 
     def mean(self) -> np.ndarray:
         """Predictive mean per input."""
-        return self.means.mean(axis=0)
+        return np.sum(self.weights * self.means, axis=0)
 
     def var(self) -> np.ndarray:
         """Predictive variance per input (aleatoric + epistemic)."""
@@ -46,18 +65,28 @@ class GaussianMixturePredictive:
         return np.sqrt(self.var())
 
     def decompose(self) -> Decomposition:
-        """``total = aleatoric + epistemic`` variances per input (law of total variance)."""
-        return decompose_regression(self.means, self.variances)
+        """``total = aleatoric + epistemic`` variances per input (law of total variance over groups)."""
+        _, index = np.unique(self.groups, return_inverse=True)
+        membership = np.eye(index.max() + 1)[index].T  # (groups, K)
+        group_weight = membership @ self.weights
+        safe = np.where(group_weight > 0, group_weight, 1.0)
+        group_mean = membership @ (self.weights * self.means) / safe
+        group_second = membership @ (self.weights * (self.variances + self.means**2)) / safe
+        aleatoric = np.sum(group_weight * np.maximum(group_second - group_mean**2, 0.0), axis=0)
+        epistemic = np.sum(group_weight * (group_mean - self.mean()) ** 2, axis=0)
+        return Decomposition(aleatoric + epistemic, aleatoric, epistemic)
 
     def cdf(self, y: Any) -> np.ndarray:
         """P(Y <= y) under the mixture, per input."""
-        return stats.norm.cdf((np.asarray(y, dtype=float) - self.means) / np.sqrt(self.variances)).mean(axis=0)
+        z = (np.asarray(y, dtype=float) - self.means) / np.sqrt(self.variances)
+        return np.sum(self.weights * stats.norm.cdf(z), axis=0)
 
     def log_prob(self, y: Any) -> np.ndarray:
         """Log predictive density of observed ``y`` (shape ``(n,)``), per input."""
         y = np.asarray(y, dtype=float)
         terms = stats.norm.logpdf(y, self.means, np.sqrt(self.variances))
-        return special.logsumexp(terms, axis=0) - np.log(self.means.shape[0])
+        with np.errstate(divide="ignore"):
+            return special.logsumexp(terms + np.log(self.weights), axis=0)
 
     def interval(self, prob: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Central predictive interval of the mixture (exact quantiles by bisection on its CDF)."""
@@ -80,7 +109,14 @@ class GaussianMixturePredictive:
         from bayeskit._rng import as_generator
 
         generator = as_generator(rng)
-        components = generator.integers(0, self.means.shape[0], size=(num_samples, self.means.shape[1]))
+        num_components, num_inputs = self.means.shape
+        if np.allclose(self.weights, 1.0 / num_components):
+            components = generator.integers(0, num_components, size=(num_samples, num_inputs))
+        else:
+            cumulative = np.cumsum(self.weights, axis=0)
+            uniform = generator.uniform(size=(num_samples, num_inputs))
+            components = np.stack([np.searchsorted(cumulative[:, j], uniform[:, j]) for j in range(num_inputs)], axis=1)
+            components = np.minimum(components, num_components - 1)
         columns = np.arange(self.means.shape[1])
         mean, var = self.means[components, columns], self.variances[components, columns]
         return mean + np.sqrt(var) * generator.standard_normal(mean.shape)
@@ -119,3 +155,103 @@ class GaussianMixturePredictive:
             "mean_aleatoric_var": float(np.mean(parts.aleatoric)),
             "mean_epistemic_var": float(np.mean(parts.epistemic)),
         }
+
+    def to_arviz(self, y: Any = None, num_draws: int = 1000, rng: Any = 0, name: str = "y") -> Any:
+        """An ``arviz.InferenceData`` with ``num_draws`` predictive draws (and ``y`` as observed data).
+
+        The draws sit in ``posterior_predictive`` as one chain, so ArviZ's
+        ``plot_ppc``, ``hdi`` and ``summary`` apply.
+        """
+        import arviz as az
+
+        draws = {name: self.sample(rng, num_draws)[None]}
+        observed = None if y is None else {name: np.asarray(y, dtype=float)}
+        return az.from_dict(posterior_predictive=draws, observed_data=observed)
+
+
+@dataclass(frozen=True)
+class CategoricalPredictive:
+    """Class probabilities ``(K, n, C)`` from K members or draws; ``classes`` are the original labels.
+
+    The predictive is their average; ``decompose()`` splits its entropy into the
+    expected entropy (aleatoric) and the mutual information between label and
+    weights (epistemic, BALD), in nats.
+    """
+
+    probs: np.ndarray
+    classes: np.ndarray
+    method: str = ""
+
+    def __post_init__(self):
+        if self.probs.ndim != 3 or self.probs.shape[2] != len(self.classes):
+            raise ValueError(f"`probs` must be (K, n, {len(self.classes)}); got {self.probs.shape}.")
+
+    def mean(self) -> np.ndarray:
+        """Predictive class probabilities ``(n, C)``."""
+        return self.probs.mean(axis=0)
+
+    def predict(self) -> np.ndarray:
+        """The most probable class per input, in the original labels."""
+        return np.asarray(self.classes)[np.argmax(self.mean(), axis=1)]
+
+    def decompose(self) -> Decomposition:
+        """``total = aleatoric + epistemic`` entropies per input (nats)."""
+        return decompose_classification(self.probs)
+
+    def label_index(self, labels: Any) -> np.ndarray:
+        """Positions of ``labels`` in ``classes``; an unseen label is an error naming it."""
+        labels = np.asarray(labels)
+        lookup = {value: index for index, value in enumerate(np.asarray(self.classes).tolist())}
+        unknown = [value for value in labels.tolist() if value not in lookup]
+        if unknown:
+            raise ValueError(
+                f"`y` has the label {unknown[0]!r}, which the model never saw in training; "
+                f"known classes: {list(lookup)}."
+            )
+        return np.array([lookup[value] for value in labels.tolist()], dtype=np.int64)
+
+    def sample(self, rng: Any, num_samples: int) -> np.ndarray:
+        """``(num_samples, n)`` class indices: a random member or draw, then its categorical."""
+        from bayeskit._rng import as_generator
+
+        generator = as_generator(rng)
+        num_members, num_inputs, _ = self.probs.shape
+        members = generator.integers(0, num_members, size=(num_samples, num_inputs))
+        probs = self.probs[members, np.arange(num_inputs)]  # (S, n, C)
+        uniform = generator.uniform(size=(num_samples, num_inputs, 1))
+        return np.minimum((uniform > np.cumsum(probs, axis=-1)).sum(axis=-1), probs.shape[-1] - 1)
+
+    def evaluate(self, y: Any, n_bins: int = 15) -> dict[str, float]:
+        """Held-out metrics: accuracy, NLL, Brier, top-label ECE and MCE, and the mean entropy decomposition."""
+        from bayeskit.evaluate.classification import (
+            brier_score,
+            expected_calibration_error,
+            maximum_calibration_error,
+            negative_log_likelihood,
+        )
+
+        labels = self.label_index(y)
+        if labels.shape != (self.probs.shape[1],):
+            raise ValueError(f"`y` must have shape ({self.probs.shape[1]},) like the predictions; got {labels.shape}.")
+        probs = np.clip(self.mean(), 1e-12, 1.0)
+        probs = probs / probs.sum(axis=1, keepdims=True)
+        parts = self.decompose()
+        return {
+            "n": float(labels.size),
+            "accuracy": float(np.mean(np.argmax(probs, axis=1) == labels)),
+            "nll": negative_log_likelihood(probs, labels),
+            "brier": brier_score(probs, labels),
+            "ece": expected_calibration_error(probs, labels, n_bins=n_bins),
+            "mce": maximum_calibration_error(probs, labels, n_bins=n_bins),
+            "mean_total_entropy": float(np.mean(parts.total)),
+            "mean_aleatoric_entropy": float(np.mean(parts.aleatoric)),
+            "mean_epistemic_mi": float(np.mean(parts.epistemic)),
+        }
+
+    def to_arviz(self, y: Any = None, num_draws: int = 1000, rng: Any = 0, name: str = "y") -> Any:
+        """An ``arviz.InferenceData`` with predictive class-index draws (and ``y``'s indices as observed data)."""
+        import arviz as az
+
+        draws = {name: self.sample(rng, num_draws)[None]}
+        observed = None if y is None else {name: self.label_index(y)}
+        return az.from_dict(posterior_predictive=draws, observed_data=observed)
