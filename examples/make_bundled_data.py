@@ -87,6 +87,28 @@ def uq_regression() -> pd.DataFrame:
     return pd.DataFrame({"x1": x1.round(4), "x2": x2.round(4), "y": y.round(5)})
 
 
+def uq_classification() -> pd.DataFrame:
+    """Three overlapping classes in 2-D (aleatoric: the overlaps), with empty space around them (epistemic)."""
+    rng = np.random.default_rng(22)
+    centres = {"amber": (-2.0, 0.0), "blue": (2.0, 0.0), "green": (0.0, 2.5)}
+    rows = []
+    for label, (a, b) in centres.items():
+        x1 = a + rng.normal(scale=1.0, size=200)
+        x2 = b + rng.normal(scale=1.0, size=200)
+        rows.append(pd.DataFrame({"x1": x1.round(4), "x2": x2.round(4), "label": label}))
+    return pd.concat(rows).sample(frac=1.0, random_state=22).reset_index(drop=True)
+
+
+def digits() -> pd.DataFrame:
+    """The UCI optical digits test set (CC BY 4.0) from scikit-learn's copy: p0..p63 and the digit."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    frame = pd.DataFrame(bunch.data.astype(int), columns=[f"p{i}" for i in range(64)])
+    frame["digit"] = bunch.target
+    return frame
+
+
 if __name__ == "__main__":
     DATA.mkdir(parents=True, exist_ok=True)
     coin_flips().to_csv(DATA / "coin_flips.csv", index=False)
@@ -96,4 +118,6 @@ if __name__ == "__main__":
     calibration_classification().to_csv(DATA / "calibration_classification.csv", index=False)
     calibration_regression().to_csv(DATA / "calibration_regression.csv", index=False)
     uq_regression().to_csv(DATA / "uq_regression.csv", index=False)
+    uq_classification().to_csv(DATA / "uq_classification.csv", index=False)
+    digits().to_csv(DATA / "digits.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     print(f"wrote {DATA}/coin_flips.csv and measurements.csv")

@@ -18,12 +18,23 @@ DATASETS = {
     "uq_regression": (
         "600 rows, y = sin(x1) + 0.5 x2 + noise growing with |x1|, with no rows for x1 in (-1, 1): columns x1, x2, y."
     ),
+    "uq_classification": (
+        "600 rows of three overlapping classes in 2-D (amber, blue, green; 200 each): columns x1, x2, label."
+    ),
+    "digits": (
+        "1,797 handwritten digits as 8x8 images of pixel counts 0-16 (UCI Optical Recognition of Handwritten "
+        "Digits, test set; Alpaydin & Kaynak 1998; CC BY 4.0, as shipped by scikit-learn): columns p0..p63 "
+        "(row-major pixels) and digit."
+    ),
     "grunfeld": (
         "Real panel data: yearly investment of 11 US firms, 1935-1954 (Grunfeld 1950, as recreated by Kleiber & "
         "Zeileis 2008; public domain, copied from statsmodels' datasets): columns firm, year, invest, value, "
         "capital and their natural logs log_invest, log_value, log_capital."
     ),
 }
+
+
+_COMPRESSED = {"digits"}
 
 
 def dataset_path(name: str):
@@ -37,7 +48,7 @@ def dataset_path(name: str):
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(map(repr, DATASETS))}.")
-    return resources.files("bayeskit") / "data" / f"{name}.csv"
+    return resources.files("bayeskit") / "data" / (f"{name}.csv.gz" if name in _COMPRESSED else f"{name}.csv")
 
 
 def load_dataset(name: str) -> pd.DataFrame:

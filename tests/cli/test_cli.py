@@ -35,11 +35,17 @@ def test_demo_writes_a_self_contained_report(demo_run):
     assert result.returncode == 0, result.stderr
     page = (out / "index.html").read_text()
     # 5 conjugate + 3 A/B + 3 calibration + 5 regression (intervals, trace, rank, predictive check, shrinkage)
-    # + 3 neural-network uncertainty (intervals, decomposition, calibration)
-    assert page.count("data:image/png;base64,") == 19
+    # + 3 neural-network regression (intervals, decomposition, calibration) + 3 classification (reliability,
+    # entropies, uncertainty map) + 3 VAE (ELBO terms, images, latent space)
+    assert page.count("data:image/png;base64,") == 25
     assert 'src="http' not in page and "<script src" not in page
     headings = ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor", "A/B test", "Calibration of a")
-    for heading in (*headings, "Bayesian gaussian regression of log_invest", "Neural network uncertainty: ensemble"):
+    for heading in (
+        *headings,
+        "Bayesian gaussian regression of log_invest",
+        "Neural network uncertainty: ensemble",
+        "Variational autoencoder",
+    ):
         assert heading in page
 
 
@@ -58,7 +64,10 @@ def test_demo_json_on_stdout_and_messages_on_stderr(demo_run):
         robust["gaussian_mle_mean"] - robust["mean_of_good_weighings"]
     )
     assert "wrote" in result.stderr
-    assert payload["uq"]["metrics"]["coverage_95"] > 0.85
+    assert payload["uq"]["regression"]["metrics"]["coverage_95"] > 0.85
+    assert payload["uq"]["classification"]["metrics"]["accuracy"] > 0.8
+    vae = payload["vae"]["held_out"]
+    assert vae["kl"] > 0 and vae["elbo"] < vae["log_likelihood_iw100"] < 0
     fit = payload["fit"]
     assert fit["trustworthy"] and fit["group"] == "firm" and fit["summary"]["log_value"]["mean"] > 0
 

@@ -29,7 +29,7 @@ def test_mc_dropout_on_a_users_csv(tmp_path):
     frame["target"] = frame["a"] - frame["b"] + 0.1 * rng.normal(size=100)
     path = tmp_path / "d.csv"
     frame.to_csv(path, index=False)
-    for method in ("mc-dropout", "laplace"):
+    for method in ("mc-dropout", "laplace", "swag", "bbb"):
         result = bayeskit_in_process("uq", str(path), "--target", "target", "--method", method, "--epochs", "30")
         assert result.exit_code == 0, result.stderr
         assert f"{method} on" in result.stdout and "coverage_95" in result.stdout
@@ -38,9 +38,9 @@ def test_mc_dropout_on_a_users_csv(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--method", "swag"), "`--method swag` is not available yet"),
-        (("--method", "forest"), "`--method` must be one of ensemble, mc-dropout, laplace"),
-        (("--task", "classification"), "`--task classification` is not available yet"),
+        (("--method", "forest"), "`--method` must be one of ensemble, mc-dropout, swag, bbb, laplace"),
+        (("--task", "ranking"), "`--task` must be one of regression, classification"),
+        (("--task", "classification", "--method", "laplace"), "`--method laplace` is the last-layer Laplace"),
         (("--test-fraction", "0.9"), "`--test-fraction` must be between 0.05 and 0.5"),
         (("--target", "z"), "`--target` column 'z' is not in the data"),
     ],
@@ -56,3 +56,26 @@ def test_text_in_a_feature_is_named(tmp_path):
     path.write_text("x,y\n" + "".join(f"{i},{i}\n" for i in range(30)) + "oops,3\n")
     result = bayeskit("uq", str(path), "--target", "y")
     assert result.returncode == 2 and "column 'x' must be numeric; row 31 has 'oops'" in result.stderr
+
+
+def test_classification_on_the_bundled_table_with_a_report(tmp_path):
+    report = tmp_path / "c.html"
+    result = bayeskit_in_process("uq", "--task", "classification", "--json", "--epochs", "60", "--report", str(report))
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["task"] == "classification" and payload["target"] == "label"
+    metrics = payload["metrics"]
+    assert {"accuracy", "ece", "nll", "brier", "mean_epistemic_mi"} <= set(metrics)
+    assert metrics["accuracy"] > 0.8 and metrics["ece"] < 0.15
+    assert report.read_text().count("data:image/png;base64,") == 3  # reliability, entropies, uncertainty map
+
+
+def test_classification_labels_are_checked(tmp_path):
+    path = tmp_path / "labels.csv"
+    rows = "".join(f"{i},{'yes' if i % 2 else 'no'}\n" for i in range(30))
+    path.write_text("x,label\n" + rows + "31,\n")
+    result = bayeskit("uq", str(path), "--target", "label", "--task", "classification")
+    assert result.returncode == 2 and "column 'label' has a missing class label at row 31" in result.stderr
+    path.write_text("x,label\n" + "".join(f"{i},same\n" for i in range(30)))
+    result = bayeskit("uq", str(path), "--target", "label", "--task", "classification")
+    assert result.returncode == 2 and "has a single class ('same')" in result.stderr

@@ -65,11 +65,28 @@ def _uq(report: Report) -> dict[str, Any]:
 
     result = run_uq(None, None, None, "ensemble", "regression", 0.2, 500, 0, progress=False)
     add_uq_sections(report, result)
-    return to_json(result)
+    classification = run_uq(None, None, None, "ensemble", "classification", 0.2, 500, 0, progress=False)
+    add_uq_sections(report, classification)
+    return {"regression": to_json(result), "classification": to_json(classification)}
+
+
+def _vae(report: Report) -> dict[str, Any]:
+    from bayeskit.report.vae import add_vae_sections, vae_results
+
+    results = vae_results()
+    add_vae_sections(report, results)
+    return {key: value for key, value in results.items() if not key.startswith("_")}
 
 
 # Each later workflow adds a (name, section builder) pair here; the demo runs them in order.
-SECTIONS = [("conjugate", _conjugate), ("ab_test", _ab_test), ("calibration", _calibration), ("fit", _fit), ("uq", _uq)]
+SECTIONS = [
+    ("conjugate", _conjugate),
+    ("ab_test", _ab_test),
+    ("calibration", _calibration),
+    ("fit", _fit),
+    ("uq", _uq),
+    ("vae", _vae),
+]
 
 
 def run_demo(out: Path, progress=None) -> tuple[Path, dict[str, Any]]:

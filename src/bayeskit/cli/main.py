@@ -263,13 +263,17 @@ def fit(
 @app.command()
 @handle_errors
 def uq(
-    data: Path | None = typer.Argument(None, help="CSV file; omit to use the bundled uq_regression table."),
+    data: Path | None = typer.Argument(
+        None, help="CSV file; omit to use the bundled uq_regression (or uq_classification) table."
+    ),
     target: str | None = typer.Option(None, "--target", help="Column to predict (required with a data file)."),
     features: str | None = typer.Option(None, "--features", help="Comma-separated features (default: the rest)."),
     method: str = typer.Option(
-        "ensemble", "--method", help="ensemble | mc-dropout | laplace (last layer); swag, bbb: to come."
+        "ensemble", "--method", help="ensemble | mc-dropout | swag | bbb (Bayes-by-backprop) | laplace (last layer)."
     ),
-    task: str = typer.Option("regression", "--task", help="regression (classification: to come)."),
+    task: str = typer.Option(
+        "regression", "--task", help="regression | classification (the target holds class labels, text or numbers)."
+    ),
     test_fraction: float = typer.Option(0.2, "--test-fraction", help="Share of rows held out for evaluation."),
     epochs: int = typer.Option(500, "--epochs", help="Maximum training epochs (early stopping on 10% of training)."),
     seed: int = typer.Option(0, "--seed", help="Random seed (split, initialization, shuffles)."),

@@ -11,27 +11,48 @@ from bayeskit.cli._errors import BadInput, bad_input_on_value_errors
 
 __all__ = ["UQ_METHODS", "run_uq"]
 
-UQ_METHODS = ("ensemble", "mc-dropout", "laplace")
-_PLANNED = ("swag", "bbb")
+UQ_METHODS = ("ensemble", "mc-dropout", "swag", "bbb", "laplace")
+UQ_TASKS = ("regression", "classification")
+_DEFAULTS = {
+    "regression": ("uq_regression", "y", "bundled uq_regression (600 rows, a gap in x1)"),
+    "classification": ("uq_classification", "label", "bundled uq_classification (600 rows, 3 overlapping classes)"),
+}
 
 
-def _estimator(method: str, epochs: int, seed: int, progress: bool) -> Any:
-    from bayeskit.nn import DeepEnsemble, LastLayerLaplace, MCDropout
+def _estimator(method: str, task: str, epochs: int, seed: int, progress: bool) -> Any:
+    from bayeskit.nn import SWAG, BayesByBackprop, DeepEnsemble, LastLayerLaplace, MCDropout
 
-    if method in _PLANNED:
-        raise BadInput(
-            f"`--method {method}` is not available yet (issue 6 adds SWAG and Bayes-by-backprop); "
-            f"choose one of {', '.join(UQ_METHODS)}."
-        )
     if method not in UQ_METHODS:
         raise BadInput(f"`--method` must be one of {', '.join(UQ_METHODS)}; got {method!r}.")
     if epochs < 1:
         raise BadInput(f"`--epochs` must be >= 1; got {epochs}.")
-    if method == "ensemble":
-        return DeepEnsemble(epochs=epochs, seed=seed, progress=progress)
-    if method == "laplace":
-        return LastLayerLaplace(epochs=epochs, seed=seed, progress=progress)
-    return MCDropout(epochs=epochs, seed=seed, progress=progress)
+    if method == "laplace" and task == "classification":
+        raise BadInput(
+            "`--method laplace` is the last-layer Laplace of a Gaussian head (regression); "
+            "for classification use ensemble, mc-dropout, swag or bbb."
+        )
+    options = {"epochs": epochs, "seed": seed, "progress": progress}
+    if task == "classification":
+        options["head"] = "categorical"
+    classes = {
+        "ensemble": DeepEnsemble,
+        "mc-dropout": MCDropout,
+        "swag": SWAG,
+        "bbb": BayesByBackprop,
+        "laplace": LastLayerLaplace,
+    }
+    return classes[method](**options)
+
+
+def _labels(frame: Any, column: str) -> np.ndarray:
+    """Class labels of ``column`` (numbers or text); a missing label is named by row."""
+    values = frame[column]
+    missing = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
+    if missing.any():
+        raise BadInput(f"column {column!r} has a missing class label at row {int(np.argmax(missing)) + 1}.")
+    if values.nunique() < 2:
+        raise BadInput(f"column {column!r} has a single class ({values.iloc[0]!r}); classification needs two or more.")
+    return values.to_numpy()
 
 
 def run_uq(
@@ -51,17 +72,16 @@ def run_uq(
     from bayeskit._table import numeric_column, read_table
     from bayeskit.datasets import dataset_path
 
-    if task != "regression":
-        raise BadInput(
-            f"`--task {task}` is not available yet (issue 6 adds the categorical head); use --task regression."
-        )
+    if task not in UQ_TASKS:
+        raise BadInput(f"`--task` must be one of {', '.join(UQ_TASKS)}; got {task!r}.")
     if not 0.05 <= test_fraction <= 0.5:
         raise BadInput(f"`--test-fraction` must be between 0.05 and 0.5; got {test_fraction}.")
+    bundled, default_target, description = _DEFAULTS[task]
     with bad_input_on_value_errors():
-        frame = read_table(data if data is not None else dataset_path("uq_regression"))
-    source = str(data) if data is not None else "bundled uq_regression (600 rows, a gap in x1)"
+        frame = read_table(data if data is not None else dataset_path(bundled))
+    source = str(data) if data is not None else description
     if data is None and target is None:
-        target = "y"
+        target = default_target
     if target is None:
         raise BadInput(f"`--target` is required with a data file; columns are: {', '.join(frame.columns)}.")
     if target not in frame.columns:
@@ -74,17 +94,17 @@ def run_uq(
         raise BadInput("`--features` must name at least one column other than the target.")
     with bad_input_on_value_errors():
         x = pd.DataFrame({name: numeric_column(frame, name) for name in features})
-        y = numeric_column(frame, target)
+        y = _labels(frame, target) if task == "classification" else numeric_column(frame, target)
     if len(y) < 20:
         raise BadInput(f"need at least 20 rows to train and hold out; got {len(y)}.")
     order = np.random.default_rng(seed).permutation(len(y))
     num_test = max(1, round(test_fraction * len(y)))
     test, train = np.sort(order[:num_test]), np.sort(order[num_test:])
-    model = _estimator(method, epochs, seed, progress)
+    model = _estimator(method, task, epochs, seed, progress)
     with bad_input_on_value_errors():
         model.fit(x.iloc[train], y[train])
-    predictive = model.predictive(x.iloc[test])
-    metrics = predictive.evaluate(y[test])
+        predictive = model.predictive(x.iloc[test])
+        metrics = predictive.evaluate(y[test])
     return {
         "source": source,
         "method": method,
@@ -118,6 +138,8 @@ def print_uq(console: Any, result: dict[str, Any]) -> None:
     for name, value in result["metrics"].items():
         table.add_row(name, f"{value:.4g}")
     console.print(table)
+    if result["task"] == "classification":
+        return
     coverage = result["metrics"]["coverage_95"]
     if abs(coverage - 0.95) > 2 * np.sqrt(0.95 * 0.05 / result["num_test"]) + 0.01:
         console.print(

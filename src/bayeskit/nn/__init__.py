@@ -16,11 +16,13 @@ from bayeskit.nn.estimators import DeepEnsemble, MCDropout
 from bayeskit.nn.laplace import LastLayerLaplace
 from bayeskit.nn.predictive import CategoricalPredictive, GaussianMixturePredictive
 from bayeskit.nn.swag import SWAG
+from bayeskit.nn.vae import VAE
 from bayeskit.nn.variational import BayesByBackprop
 
 __all__ = [
     "HEADS",
     "SWAG",
+    "VAE",
     "BayesByBackprop",
     "CategoricalPredictive",
     "DeepEnsemble",

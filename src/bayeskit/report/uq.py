@@ -57,6 +57,87 @@ def _calibration_figure(y: np.ndarray, predictive: Any) -> Figure:
     return figure
 
 
+def _uncertainty_map(model: Any, x: pd.DataFrame, labels: np.ndarray, predictive: Any) -> Figure:
+    """Two features: the predicted class and the epistemic part (mutual information) over a grid."""
+    names = list(x.columns)
+    low, high = x.min().to_numpy(), x.max().to_numpy()
+    pad = 0.5 * (high - low)
+    grid = np.meshgrid(*(np.linspace(a - p, b + p, 120) for a, b, p in zip(low, high, pad, strict=True)))
+    points = pd.DataFrame({names[0]: grid[0].ravel(), names[1]: grid[1].ravel()})
+    on_grid = model.predictive(points)
+    parts = on_grid.decompose()
+    figure = Figure(figsize=(10, 4), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    classes = list(np.asarray(predictive.classes))
+    left.contourf(
+        grid[0],
+        grid[1],
+        on_grid.mean().argmax(axis=1).reshape(grid[0].shape),
+        alpha=0.3,
+        cmap="tab10",
+        levels=np.arange(len(classes) + 1) - 0.5,
+        vmin=0,
+        vmax=9,
+    )
+    image = right.contourf(grid[0], grid[1], parts.epistemic.reshape(grid[0].shape), levels=20, cmap="viridis")
+    figure.colorbar(image, ax=right, label="mutual information (nats)")
+    index = predictive.label_index(labels)
+    for axis, title in ((left, "predicted class"), (right, "epistemic uncertainty (BALD)")):
+        for k, name in enumerate(classes):
+            chosen = index == k
+            axis.plot(
+                x[names[0]].to_numpy()[chosen],
+                x[names[1]].to_numpy()[chosen],
+                ".",
+                color=f"C{k}",
+                markersize=3,
+                label=str(name),
+            )
+        axis.set(xlabel=names[0], ylabel=names[1], title=title)
+    left.legend(fontsize=8, title="held-out rows")
+    return figure
+
+
+def _entropy_figure(labels: np.ndarray, predictive: Any) -> Figure:
+    parts = predictive.decompose()
+    wrong = predictive.predict() != np.asarray(labels)
+    figure = Figure(figsize=(8, 3.2), layout="constrained")
+    axes = figure.subplots(1, 2)
+    for axis, values, title in (
+        (axes[0], parts.aleatoric, "aleatoric (expected entropy)"),
+        (axes[1], parts.epistemic, "epistemic (mutual information)"),
+    ):
+        bins = np.linspace(0, max(values.max(), 1e-6), 30)
+        axis.hist(values[~wrong], bins=bins, alpha=0.6, label="correct", density=True)
+        axis.hist(values[wrong], bins=bins, alpha=0.6, label="wrong", density=True)
+        axis.set(xlabel="nats", title=title)
+        axis.legend(fontsize=8)
+    return figure
+
+
+def _add_classification(report: Report, result: dict[str, Any]) -> Report:
+    from bayeskit.report.calibration import _reliability_figure
+
+    x, labels, predictive = result["_test"]
+    probs = predictive.mean()
+    index = predictive.label_index(labels)
+    report.figure(
+        _reliability_figure({result["method"]: (probs / probs.sum(axis=1, keepdims=True), index)}, n_bins=10),
+        "Reliability diagram of the held-out predictions (bars on the diagonal when calibrated; counts on top).",
+    )
+    report.figure(
+        _entropy_figure(labels, predictive),
+        "Uncertainty of correct and wrong held-out predictions: the wrong ones should sit to the right.",
+    )
+    if x.shape[1] == 2:
+        report.figure(
+            _uncertainty_map(result["_model"], x, labels, predictive),
+            "Predicted class and epistemic uncertainty over the feature plane: it should be low where the "
+            "training data are and rise away from them.",
+        )
+    return report
+
+
 def add_uq_sections(report: Report, result: dict[str, Any]) -> Report:
     """Append the uncertainty sections of a ``bayeskit uq`` run to ``report``."""
     x, y, predictive = result["_test"]
@@ -66,6 +147,8 @@ def add_uq_sections(report: Report, result: dict[str, Any]) -> Report:
         f"judged on {result['num_test']} held-out rows. Target: {result['target']}."
     )
     report.table(pd.DataFrame({"value": result["metrics"]}))
+    if result["task"] == "classification":
+        return _add_classification(report, result)
     report.figure(_intervals_figure(x, y, predictive), f"Held-out rows against the 95% interval, by {x.columns[0]}.")
     report.figure(
         _decomposition_figure(x, predictive),
