@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from bayeskit.nn import DeepEnsemble, GaussianMixturePredictive, MCDropout
+from bayeskit.nn import BayesByBackprop, DeepEnsemble, GaussianMixturePredictive, MCDropout
 from bayeskit.nn._core import Network
-from bayeskit.nn._train import predict_members
+from bayeskit.nn._train import make_epoch, predict_members
 
 rng = np.random.default_rng(0)
 X = rng.uniform(-3, 3, size=(300, 1))
@@ -137,3 +137,11 @@ def test_constant_feature_warns_and_unfitted_errors():
         DeepEnsemble(members=1, epochs=2, validation_fraction=0.0).fit(pd.DataFrame({"x": X[:, 0], "c": 1.0}), Y)
     with pytest.raises(ValueError, match="not fitted yet"):
         DeepEnsemble().predict(X)
+
+
+@pytest.mark.parametrize("make", [DeepEnsemble, BayesByBackprop])
+def test_training_compiles_once_per_setting(make):
+    # Weakly typed leaves would turn strong after one update and compile the epoch a second time.
+    model = make(hidden=(7,), epochs=3, validation_fraction=0.2, learning_rate=0.02).fit(X, Y)
+    epoch = make_epoch(model._static, ("adamw", 0.02, float(model.weight_decay)), 32, 240, model._loss(240))
+    assert epoch._cache_size() == 1

@@ -66,8 +66,8 @@ class BayesLinear(eqx.Module):
         linear = eqx.nn.Linear(in_size, out_size, key=key)
         rho = _inverse_softplus(init_std)
         self.weight_mean, self.bias_mean = linear.weight, linear.bias
-        self.weight_rho = jnp.full(linear.weight.shape, rho)
-        self.bias_rho = jnp.full(linear.bias.shape, rho)
+        self.weight_rho = jnp.full(linear.weight.shape, rho, dtype=jnp.float32)
+        self.bias_rho = jnp.full(linear.bias.shape, rho, dtype=jnp.float32)
 
     def __call__(self, x: jax.Array, key: jax.Array | None = None) -> jax.Array:
         mean = self.weight_mean @ x + self.bias_mean
@@ -128,7 +128,9 @@ class Network(eqx.Module):
         else:
             layers = [eqx.nn.Linear(a, b, key=k) for a, b, k in zip(sizes[:-1], sizes[1:], keys, strict=True)]
         self.layers = tuple(layers)
-        self.log_noise = jnp.asarray(-1.0)
+        # Explicit dtypes throughout: a weakly typed leaf turns strong after one update, and the changed
+        # signature would compile the training program a second time.
+        self.log_noise = jnp.asarray(-1.0, dtype=jnp.float32)
         self.dropout = float(dropout)
         self.head = head
         self.num_outputs = int(num_outputs)

@@ -131,7 +131,7 @@ class _NetworkModel(_Estimator):
         opt_state = jax.vmap(make_optimizer(optimizer).init)(params)
         epoch = make_epoch(static, optimizer, batch, train.size, self._loss(train.size))
         x_train, y_train, x_valid, y_valid = xs[train], ys[train], xs[valid], ys[valid]
-        best, best_loss, stale = params, jnp.full(members, jnp.inf), np.zeros(members, dtype=int)
+        best, best_loss, stale = params, jnp.full(members, jnp.inf, dtype=jnp.float32), np.zeros(members, dtype=int)
         history, valid_history = [], []
         with progress_bar(f"training {self._method}", self.epochs, self.progress) as advance:
             for _ in range(self.epochs):

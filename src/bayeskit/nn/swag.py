@@ -105,7 +105,12 @@ class SWAG(_NetworkModel):
         useful rate can diverge (it did on the UCI sets); clipping keeps it stable.
     num_draws
         Weight draws per member at prediction.
-    hidden, head, components, epochs, batch_size, learning_rate, weight_decay, validation_fraction, patience,
+    head
+        As for :class:`bayeskit.nn.DeepEnsemble`; homoscedastic by default. With a heteroscedastic head
+        the Gaussian also covers the variance output's weights, and on the UCI sets some of its draws
+        predicted near-zero noise (held-out log-likelihood of -13.7 on one wine split against -1.07
+        homoscedastic).
+    hidden, components, epochs, batch_size, learning_rate, weight_decay, validation_fraction, patience,
     seed, progress
         As for :class:`bayeskit.nn.DeepEnsemble` (the weight decay also applies during the SGD phase).
     """
@@ -117,11 +122,11 @@ class SWAG(_NetworkModel):
         members: int = 1,
         rank: int = 20,
         swag_epochs: int = 50,
-        swag_learning_rate: float = 1e-2,
+        swag_learning_rate: float = 3e-3,
         clip_norm: float = 1.0,
         num_draws: int = 30,
         hidden: tuple[int, ...] = (50,),
-        head: str = "heteroscedastic",
+        head: str = "homoscedastic",
         components: int = 3,
         epochs: int = 500,
         batch_size: int = 32,
