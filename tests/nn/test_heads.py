@@ -186,3 +186,22 @@ def test_mc_dropout_supports_the_mixture_head():
     predictive = model.predictive(x[:3])
     assert predictive.means.shape == (20, 3)
     np.testing.assert_allclose(predictive.weights.sum(axis=0), 1.0)
+
+
+def test_mixture_hdi_is_the_shortest_interval_and_summaries():
+    # A skewed two-component mixture: the HDI is shorter than the equal-tailed interval and holds the same mass.
+    predictive = GaussianMixturePredictive(np.array([[0.0], [3.0]]), np.array([[1.0], [9.0]]), weights=None)
+    eti, hdi = predictive.interval(0.9), predictive.interval(0.9, kind="hdi")
+    assert predictive.cdf(hdi[1]) - predictive.cdf(hdi[0]) == pytest.approx(0.9, abs=1e-6)
+    assert (hdi[1] - hdi[0])[0] < (eti[1] - eti[0])[0]
+    # Exhaustive check of "shortest": no lower tail mass on a fine grid does better.
+    widths = [predictive.quantile(a + 0.9)[0] - predictive.quantile(a)[0] for a in np.linspace(1e-6, 0.1 - 1e-6, 201)]
+    assert (hdi[1] - hdi[0])[0] <= min(widths) + 1e-4
+    symmetric = GaussianMixturePredictive(np.zeros((1, 1)), np.ones((1, 1)))
+    np.testing.assert_allclose(np.ravel(symmetric.interval(0.95, kind="hdi")), [-1.959964, 1.959964], atol=1e-4)
+    table = predictive.summary()
+    assert list(table.columns) == ["mean", "sd", "low_95%", "high_95%", "aleatoric_sd", "epistemic_sd"]
+    with pytest.raises(ValueError, match="unknown kind 'mode'"):
+        predictive.interval(0.9, kind="mode")
+    labels = CategoricalPredictive(np.full((2, 3, 2), 0.5), np.array(["no", "yes"])).summary()
+    assert list(labels.columns) == ["predicted", "p_no", "p_yes", "total_entropy", "aleatoric", "epistemic"]

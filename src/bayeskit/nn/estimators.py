@@ -230,11 +230,11 @@ class _NetworkModel(_Estimator):
             raise ValueError("predict_proba needs head='categorical'; this model is a regressor.")
         return self.predictive(X).mean()
 
-    def predict_interval(self, X: Any, prob: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Central predictive interval (exact quantiles of the mixture); regression only."""
+    def predict_interval(self, X: Any, prob: float = 0.95, kind: str = "eti") -> tuple[np.ndarray, np.ndarray]:
+        """Predictive interval, equal-tailed or ``kind="hdi"`` (exact quantiles of the mixture); regression only."""
         if self.is_classifier:
             raise ValueError("predict_interval applies to regression; a classifier has predict_proba.")
-        return self.predictive(X).interval(check_prob(prob))
+        return self.predictive(X).interval(check_prob(prob), kind)
 
 
 class DeepEnsemble(_NetworkModel):

@@ -88,13 +88,55 @@ class GaussianMixturePredictive:
         with np.errstate(divide="ignore"):
             return special.logsumexp(terms + np.log(self.weights), axis=0)
 
-    def interval(self, prob: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Central predictive interval of the mixture (exact quantiles by bisection on its CDF)."""
-        prob = check_prob(prob)
-        return self.quantile((1 - prob) / 2), self.quantile((1 + prob) / 2)
+    def interval(self, prob: float = 0.95, kind: str = "eti") -> tuple[np.ndarray, np.ndarray]:
+        """Predictive interval per input: equal-tailed (``"eti"``) or the shortest one (``"hdi"``).
 
-    def quantile(self, level: float) -> np.ndarray:
-        """The mixture's ``level`` quantile per input, to 1e-10 of the spread."""
+        Both are exact for the mixture (quantiles by bisection on its CDF). The HDI is the
+        shortest single interval holding ``prob``; for a multi-modal mixture the highest-density
+        *region* can be a union of intervals, which this does not split.
+        """
+        from bayeskit._validate import check_choice
+
+        prob = check_prob(prob)
+        check_choice(kind, "kind", ("eti", "hdi"))
+        if kind == "eti":
+            return self.quantile((1 - prob) / 2), self.quantile((1 + prob) / 2)
+        # Golden-section search over the lower tail mass a in [0, 1 - prob] for the shortest [Q(a), Q(a + prob)].
+        ratio = (np.sqrt(5.0) - 1) / 2
+        low = np.full(self.means.shape[1], 1e-9)
+        high = np.full(self.means.shape[1], 1 - prob - 1e-9)
+
+        def width(a):
+            return self.quantile(a + prob) - self.quantile(a)
+
+        for _ in range(30):
+            left, right = high - ratio * (high - low), low + ratio * (high - low)
+            shorter_left = width(left) < width(right)
+            high = np.where(shorter_left, right, high)
+            low = np.where(shorter_left, low, left)
+        tail = 0.5 * (low + high)
+        return self.quantile(tail), self.quantile(tail + prob)
+
+    def summary(self, prob: float = 0.95) -> Any:
+        """A pandas table per input: mean, sd, equal-tailed interval, aleatoric and epistemic sd."""
+        import pandas as pd
+
+        low, high = self.interval(prob)
+        parts = self.decompose()
+        percent = f"{100 * prob:g}%"
+        return pd.DataFrame(
+            {
+                "mean": self.mean(),
+                "sd": np.sqrt(parts.total),
+                f"low_{percent}": low,
+                f"high_{percent}": high,
+                "aleatoric_sd": np.sqrt(parts.aleatoric),
+                "epistemic_sd": np.sqrt(parts.epistemic),
+            }
+        )
+
+    def quantile(self, level: Any) -> np.ndarray:
+        """The mixture's ``level`` quantile per input (a scalar level, or one per input), to 1e-10 of the spread."""
         sd = np.sqrt(self.variances)
         low = (self.means - 10 * sd).min(axis=0)
         high = (self.means + 10 * sd).max(axis=0)
@@ -197,6 +239,15 @@ class CategoricalPredictive:
     def decompose(self) -> Decomposition:
         """``total = aleatoric + epistemic`` entropies per input (nats)."""
         return decompose_classification(self.probs)
+
+    def summary(self) -> Any:
+        """A pandas table per input: the predicted class, its probabilities and the entropy decomposition."""
+        import pandas as pd
+
+        parts = self.decompose()
+        table = pd.DataFrame(self.mean(), columns=[f"p_{c}" for c in np.asarray(self.classes).tolist()])
+        table.insert(0, "predicted", self.predict())
+        return table.assign(total_entropy=parts.total, aleatoric=parts.aleatoric, epistemic=parts.epistemic)
 
     def label_index(self, labels: Any) -> np.ndarray:
         """Positions of ``labels`` in ``classes``; an unseen label is an error naming it."""
