@@ -5,11 +5,12 @@ Ghahramani 2016, Lakshminarayanan et al. 2017): the same 20 train/test splits pe
 dataset, X and y standardized on the training rows, one hidden layer of 50 units
 test RMSE and average
 test log-likelihood per point in the original units of y, mean and standard error
-over the splits. Each method keeps 10% of the training rows for early stopping;
-MC dropout also picks its rate from the protocol's grid on a further 20%
-validation split of the training rows (the "tuned" protocol), then refits; it
-learns the noise with a heteroscedastic head instead of grid-searching Gal's
-fixed noise precision tau.
+over the splits. Each method but MC dropout keeps 10% of the training rows for
+early stopping. MC dropout trains a fixed 1,000 epochs, as Gal's protocol does,
+and picks its rate from the protocol's grid on a 20% validation split of the
+training rows (the "tuned" protocol), then refits on all of them; it learns the
+noise with a heteroscedastic head instead of grid-searching Gal's fixed noise
+precision tau.
 
 Usage::
 
@@ -98,8 +99,10 @@ def make(method: str, seed: int, **extra):
         return DeepEnsemble(members=5, **common)
     if method == "mc-dropout":
         # A heteroscedastic head (Kendall & Gal 2017) in place of Gal's grid over a fixed noise precision tau.
-        # Adam at 3e-3 with patience 100 (a slower, longer descent) raised yacht's LL by 0.07 in a 4-split trial.
-        common.update(learning_rate=3e-3, patience=100)
+        # Gal's protocol trains a fixed number of epochs. Early stopping watches the deterministic network's
+        # validation NLL, not the MC predictive's, and stopped too soon: on concrete's first 4 splits, 1,000
+        # fixed epochs gave LL -2.89 against -3.03 early-stopped. Adam at 3e-3 for the longer descent.
+        common.update(learning_rate=3e-3, epochs=1000, validation_fraction=0.0)
         return MCDropout(rate=extra.get("rate", 0.05), passes=100, head="heteroscedastic", **common)
     if method == "swag":
         return SWAG(swag_epochs=50, **common)

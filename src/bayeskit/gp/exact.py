@@ -1,0 +1,169 @@
+"""Exact Gaussian-process regression in float64: pure functions over a NamedTuple state.
+
+``condition`` factors ``K + noise I`` once (Cholesky, with an adaptive jitter
+ladder whose step is reported); ``predict`` gives the latent function's mean and
+variance (epistemic) and, with the noise added, that of new observations
+(aleatoric + epistemic); ``draw_functions`` samples joint function values;
+``update`` conditions on new points by extending the Cholesky factor by a block
+(O(n^2 k), no refactorization); ``log_marginal_likelihood`` is the objective
+that sets the hyperparameters.
+
+All computations run under ``jax.enable_x64(True)``, a context manager: importing
+bayeskit never changes JAX's global configuration.
+
+References
+----------
+Rasmussen, C. E. & Williams, C. K. I. (2006). Gaussian Processes for Machine Learning, algorithm 2.1.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.linalg import cho_solve, solve_triangular
+
+from bayeskit.gp.kernels import AbstractKernel
+
+__all__ = [
+    "JITTERS",
+    "ExactGP",
+    "NotPositiveDefiniteError",
+    "cholesky_with_jitter",
+    "condition",
+    "draw_functions",
+    "log_marginal_likelihood",
+    "memory_estimate",
+    "predict",
+    "update",
+]
+
+# Relative to the mean of the diagonal; the first that gives a finite factor is used.
+JITTERS = (0.0, 1e-10, 1e-8, 1e-6, 1e-4)
+
+
+class NotPositiveDefiniteError(ValueError):
+    """The covariance stayed non-positive-definite at every jitter of the ladder."""
+
+
+class ExactGP(NamedTuple):
+    """A GP conditioned on ``(x, y)``: the data, the factor of ``K + (noise + jitter) I`` and ``alpha``."""
+
+    kernel: AbstractKernel
+    noise_variance: jax.Array
+    mean: jax.Array  # constant prior mean
+    x: jax.Array  # (n, d)
+    y: jax.Array  # (n,)
+    cholesky: jax.Array  # (n, n) lower
+    alpha: jax.Array  # (K + s I)^-1 (y - mean), (n,)
+    jitter: float  # added to the diagonal on top of the noise (absolute)
+
+
+def memory_estimate(num_points: int) -> int:
+    """Bytes an exact fit of ``num_points`` needs at its peak: about four float64 ``n x n`` matrices."""
+    return int(4 * 8 * num_points**2)
+
+
+def _factor(matrix: jax.Array) -> jax.Array:
+    return jnp.linalg.cholesky(matrix)
+
+
+_factor_jit = jax.jit(_factor)
+
+
+def cholesky_with_jitter(matrix: Any) -> tuple[jax.Array, float]:
+    """Cholesky factor of a covariance, adding the smallest jitter of ``JITTERS`` (x mean diagonal) that works.
+
+    Returns the lower factor and the absolute jitter added. Raises
+    :class:`NotPositiveDefiniteError` (never returns NaN) when even the largest fails.
+    """
+    with jax.enable_x64(True):
+        matrix = jnp.asarray(matrix, jnp.float64)
+        scale = float(jnp.mean(jnp.diagonal(matrix)))
+        if not np.isfinite(scale):
+            raise NotPositiveDefiniteError("the covariance matrix has non-finite entries; check the inputs.")
+        for relative in JITTERS:
+            jitter = relative * abs(scale)
+            factor = _factor_jit(matrix + jitter * jnp.eye(matrix.shape[0], dtype=matrix.dtype))
+            if bool(jnp.all(jnp.isfinite(factor))):
+                return factor, jitter
+    raise NotPositiveDefiniteError(
+        f"the covariance matrix is not positive definite even with a jitter of {JITTERS[-1]:g} x its mean "
+        "diagonal. Duplicate inputs with zero noise or a degenerate kernel do this: add noise (a White term or "
+        "a larger noise_variance) or remove duplicate rows."
+    )
+
+
+def log_marginal_likelihood(
+    kernel: AbstractKernel, noise_variance: jax.Array, mean: jax.Array, x: jax.Array, y: jax.Array
+) -> jax.Array:
+    """``log N(y; mean, K(x) + noise I)``; traceable (call inside ``jax.enable_x64(True)``).
+
+    A tiny fixed jitter (1e-10 of the mean diagonal) keeps the factorization finite
+    inside an optimizer; the fitted state uses the ladder.
+    """
+    matrix = kernel(x) + noise_variance * jnp.eye(x.shape[0], dtype=x.dtype)
+    matrix = matrix + 1e-10 * jnp.mean(jnp.diagonal(matrix)) * jnp.eye(x.shape[0], dtype=x.dtype)
+    factor = jnp.linalg.cholesky(matrix)
+    residual = y - mean
+    alpha = cho_solve((factor, True), residual)
+    return -0.5 * residual @ alpha - jnp.sum(jnp.log(jnp.diagonal(factor))) - 0.5 * x.shape[0] * jnp.log(2 * jnp.pi)
+
+
+def condition(kernel: AbstractKernel, noise_variance: Any, mean: Any, x: Any, y: Any) -> ExactGP:
+    """Condition the GP prior on observations ``y`` at ``x`` (float64)."""
+    with jax.enable_x64(True):
+        x, y = jnp.asarray(x, jnp.float64), jnp.asarray(y, jnp.float64)
+        noise_variance, mean = jnp.asarray(noise_variance, jnp.float64), jnp.asarray(mean, jnp.float64)
+        matrix = kernel(x) + noise_variance * jnp.eye(x.shape[0], dtype=jnp.float64)
+        factor, jitter = cholesky_with_jitter(matrix)
+        alpha = cho_solve((factor, True), y - mean)
+        return ExactGP(kernel, noise_variance, mean, x, y, factor, alpha, jitter)
+
+
+def predict(state: ExactGP, x_new: Any, full_covariance: bool = False) -> tuple[jax.Array, jax.Array]:
+    """Mean and variance (or the full covariance) of the latent function at ``x_new``.
+
+    Add ``state.noise_variance`` to the variance for new observations.
+    """
+    with jax.enable_x64(True):
+        x_new = jnp.asarray(x_new, jnp.float64)
+        cross = state.kernel(state.x, x_new)  # (n, m)
+        mean = state.mean + cross.T @ state.alpha
+        v = solve_triangular(state.cholesky, cross, lower=True)
+        if full_covariance:
+            return mean, state.kernel(x_new) - v.T @ v
+        variance = state.kernel.diag(x_new) - jnp.sum(v**2, axis=0)
+        return mean, jnp.maximum(variance, 0.0)
+
+
+def draw_functions(state: ExactGP, key: jax.Array, x_new: Any, num_draws: int) -> jax.Array:
+    """``(num_draws, m)`` joint draws of the latent function at ``x_new`` (jittered like the fit if needed)."""
+    with jax.enable_x64(True):
+        mean, covariance = predict(state, x_new, full_covariance=True)
+        factor, _ = cholesky_with_jitter(covariance)
+        noise = jax.random.normal(key, (num_draws, mean.shape[0]), dtype=jnp.float64)
+        return mean + noise @ factor.T
+
+
+def update(state: ExactGP, x_new: Any, y_new: Any) -> ExactGP:
+    """Condition on ``k`` more observations by extending the Cholesky factor by one block, O(n^2 k).
+
+    Equal (to rounding) to :func:`condition` on all the data with the same hyperparameters.
+    """
+    with jax.enable_x64(True):
+        x_new, y_new = jnp.asarray(x_new, jnp.float64), jnp.asarray(y_new, jnp.float64)
+        cross = state.kernel(state.x, x_new)  # (n, k)
+        below = solve_triangular(state.cholesky, cross, lower=True).T  # (k, n)
+        corner = state.kernel(x_new) + (state.noise_variance + state.jitter) * jnp.eye(x_new.shape[0])
+        corner_factor, extra = cholesky_with_jitter(corner - below @ below.T)
+        size = state.x.shape[0] + x_new.shape[0]
+        factor = jnp.zeros((size, size), dtype=jnp.float64)
+        factor = factor.at[: state.x.shape[0], : state.x.shape[0]].set(state.cholesky)
+        factor = factor.at[state.x.shape[0] :, : state.x.shape[0]].set(below)
+        factor = factor.at[state.x.shape[0] :, state.x.shape[0] :].set(corner_factor)
+        x, y = jnp.concatenate([state.x, x_new]), jnp.concatenate([state.y, y_new])
+        alpha = cho_solve((factor, True), y - state.mean)
+        return state._replace(x=x, y=y, cholesky=factor, alpha=alpha, jitter=state.jitter + extra)

@@ -1,0 +1,136 @@
+"""Type-II maximum likelihood for GP hyperparameters: L-BFGS-B on the log marginal likelihood, with restarts.
+
+The kernel's log-hyperparameters, the log noise variance and the constant mean
+form one unconstrained vector; JAX gives the exact gradient (float64, compiled
+once per data shape and reused across restarts); SciPy's L-BFGS-B moves it
+inside wide box bounds that keep every quantity finite. Restarts start from the
+initial values perturbed by ``N(0, 1)`` in log space; the best optimum wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+from scipy import optimize
+
+from bayeskit.gp.exact import log_marginal_likelihood
+from bayeskit.gp.kernels import AbstractKernel
+
+__all__ = ["FitResult", "fit_hyperparameters"]
+
+_LOG_BOUND = 11.5  # exp(11.5) ~ 1e5: lengthscales, variances and periods between 1e-5 and 1e5
+
+
+class FitResult(NamedTuple):
+    """The maximizing hyperparameters and what the optimizer saw."""
+
+    kernel: AbstractKernel
+    noise_variance: float
+    mean: float
+    log_marginal_likelihood: float
+    restarts: list[float]  # each start's optimum
+    evaluations: int
+
+
+_OBJECTIVES: dict[Any, Any] = {}
+
+
+def _objective(start: Any, unravel: Any) -> Any:
+    """Jitted ``(vector, x, y) -> (-LML, gradient)``, one per parameter layout (kernel structure and shapes)."""
+    leaves, structure = jax.tree.flatten(start)
+    layout = (structure, tuple(np.shape(leaf) for leaf in leaves))
+    if layout not in _OBJECTIVES:
+
+        def negative(vector, x, y):
+            kernel, log_noise, mean = unravel(vector)
+            return -log_marginal_likelihood(kernel, jnp.exp(log_noise), mean, x, y)
+
+        if len(_OBJECTIVES) > 32:
+            _OBJECTIVES.clear()
+        _OBJECTIVES[layout] = jax.jit(jax.value_and_grad(negative))
+    return _OBJECTIVES[layout]
+
+
+def fit_hyperparameters(
+    kernel: AbstractKernel,
+    x: Any,
+    y: Any,
+    noise_variance: float,
+    mean: float = 0.0,
+    restarts: int = 3,
+    seed: int = 0,
+    min_noise_variance: float = 1e-6,
+    learn_mean: bool = True,
+) -> FitResult:
+    """Maximize the log marginal likelihood over the kernel, the noise variance and (optionally) the mean.
+
+    Parameters
+    ----------
+    kernel, noise_variance, mean
+        Starting values (the kernel's own hyperparameters start where it was built).
+    x, y
+        ``(n, d)`` inputs and ``(n,)`` targets.
+    restarts
+        Extra random starts beyond the given one.
+    seed
+        Seeds the restarts' perturbations.
+    min_noise_variance
+        Lower bound of the noise variance (in the units of ``y``).
+    learn_mean
+        Whether the constant mean is a free parameter (else it stays at ``mean``).
+    """
+    with jax.enable_x64(True):
+        x, y = jnp.asarray(x, jnp.float64), jnp.asarray(y, jnp.float64)
+        kernel = jax.tree.map(lambda leaf: jnp.asarray(leaf, jnp.float64), kernel)
+        start = (kernel, jnp.log(jnp.asarray(noise_variance, jnp.float64)), jnp.asarray(mean, jnp.float64))
+        vector0, unravel = ravel_pytree(start)
+        vector0 = np.asarray(vector0, dtype=np.float64)
+        objective = _objective(start, unravel)
+        size = vector0.size
+        lower = np.full(size, -_LOG_BOUND)
+        upper = np.full(size, _LOG_BOUND)
+        noise_index, mean_index = size - 2, size - 1
+        lower[noise_index] = np.log(min_noise_variance)
+        lower[mean_index], upper[mean_index] = (-np.inf, np.inf) if learn_mean else (float(mean), float(mean))
+        vector0 = np.clip(vector0, lower, upper)
+
+        def value_and_gradient(vector):
+            value, gradient = objective(jnp.asarray(vector), x, y)
+            value, gradient = float(value), np.asarray(gradient, dtype=np.float64)
+            if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
+                return 1e25, np.zeros_like(gradient)  # tell L-BFGS-B to back off
+            return value, gradient
+
+        generator = np.random.default_rng(seed)
+        starts = [vector0]
+        for _ in range(restarts):
+            perturbed = vector0 + generator.standard_normal(size)
+            perturbed[mean_index] = vector0[mean_index]
+            starts.append(np.clip(perturbed, lower, upper))
+        best, optima, evaluations = None, [], 0
+        for begin in starts:
+            result = optimize.minimize(
+                value_and_gradient, begin, jac=True, method="L-BFGS-B", bounds=list(zip(lower, upper, strict=True))
+            )
+            evaluations += int(result.nfev)
+            optima.append(-float(result.fun))
+            if best is None or result.fun < best.fun:
+                best = result
+        fitted_kernel, log_noise, fitted_mean = unravel(jnp.asarray(best.x))
+        if not np.isfinite(best.fun) or best.fun >= 1e25:
+            raise ValueError(
+                "the log marginal likelihood was not finite at any start; check for constant or duplicated "
+                "inputs, or start from other hyperparameters."
+            )
+        return FitResult(
+            fitted_kernel,
+            float(jnp.exp(log_noise)),
+            float(fitted_mean),
+            -float(best.fun),
+            optima,
+            evaluations,
+        )

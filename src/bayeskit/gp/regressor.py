@@ -1,0 +1,211 @@
+"""``GPRegressor``: a scikit-learn-style exact Gaussian process over the functional core in ``exact.py``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from bayeskit._validate import check_choice
+from bayeskit.gp.exact import condition, draw_functions, memory_estimate, predict, update
+from bayeskit.gp.kernels import AbstractKernel, Matern52
+from bayeskit.gp.predictive import GaussianPredictive
+from bayeskit.models.estimators import _Estimator
+
+__all__ = ["GPRegressor", "available_memory"]
+
+
+def available_memory() -> int | None:
+    """Bytes the default JAX device can still allocate (GPU), or the free physical memory (CPU)."""
+    import jax
+
+    device = jax.devices()[0]
+    stats = device.memory_stats() if hasattr(device, "memory_stats") else None
+    if stats and "bytes_limit" in stats:
+        return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+class GPRegressor(_Estimator):
+    """Exact GP regression with hyperparameters by maximum marginal likelihood (float64).
+
+    Parameters
+    ----------
+    kernel
+        A kernel from ``bayeskit.gp.kernels`` (its values are the starting point); default
+        ``Matern52`` with one lengthscale per feature (ARD).
+    noise_variance
+        Starting (or, with ``optimizer=None``, fixed) observation noise variance, in the
+        units of the standardized target when ``normalize_y``.
+    optimizer
+        ``"lml"`` maximizes the log marginal likelihood (L-BFGS-B with ``restarts``); ``None``
+        keeps the given hyperparameters.
+    restarts
+        Extra random starts of the optimizer.
+    normalize_y
+        Standardize the target before fitting (predictions come back in its units).
+    min_noise_variance
+        Lower bound of the noise variance (standardized units).
+    seed
+        Seeds the restarts.
+
+    Attributes
+    ----------
+    kernel_, noise_variance_
+        Fitted hyperparameters (``noise_variance_`` in the target's units).
+    log_marginal_likelihood_
+        ``log p(y)`` at the fitted hyperparameters, in the target's units.
+    jitter_
+        Diagonal jitter the Cholesky factorization needed (0 when none).
+    memory_bytes_
+        The estimate of peak memory checked before allocating.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(0, 6, 40)[:, None]
+    >>> y = np.sin(x[:, 0]) + 0.1 * np.random.default_rng(0).normal(size=40)
+    >>> model = GPRegressor().fit(x, y)
+    >>> mean, std = model.predict(np.array([[3.0], [12.0]]), return_std=True)
+    >>> bool(std[1] > 5 * std[0])
+    True
+    """
+
+    def __init__(
+        self,
+        kernel: AbstractKernel | None = None,
+        noise_variance: float = 0.1,
+        optimizer: str | None = "lml",
+        restarts: int = 3,
+        normalize_y: bool = True,
+        min_noise_variance: float = 1e-6,
+        seed: int = 0,
+    ):
+        self._store(locals())
+
+    def _check_memory(self, num_points: int) -> None:
+        needed = memory_estimate(num_points)
+        self.memory_bytes_ = needed
+        free = available_memory()
+        if free is not None and needed > free:
+            raise MemoryError(
+                f"an exact GP on {num_points:,} points needs about {needed / 2**30:.1f} GiB "
+                f"(four {num_points:,} x {num_points:,} float64 matrices); {free / 2**30:.1f} GiB is free. "
+                "Fit on a subset, or use a machine with more (GPU) memory."
+            )
+
+    def fit(self, X: Any, y: Any):
+        """Fit the hyperparameters (per ``optimizer``) and condition on ``(X, y)``; returns self."""
+        from bayeskit.gp.fit import fit_hyperparameters
+        from bayeskit.models._data import design_matrix, target_vector
+
+        if self.optimizer is not None:
+            check_choice(self.optimizer, "optimizer", ("lml",))
+        if not (np.isfinite(self.noise_variance) and self.noise_variance > 0):
+            raise ValueError(f"`noise_variance` must be a finite number > 0; got {self.noise_variance!r}.")
+        design = design_matrix(X)
+        x = design.values
+        target = target_vector(y, x.shape[0], "gaussian")
+        if x.shape[0] < 2:
+            raise ValueError(f"a GP needs at least 2 rows; got {x.shape[0]}.")
+        self._check_memory(x.shape[0])
+        self.y_mean_, self.y_std_ = (float(target.mean()), float(target.std())) if self.normalize_y else (0.0, 1.0)
+        if self.y_std_ == 0:
+            raise ValueError("`y` is constant; a GP has nothing to learn. Check the target column.")
+        ys = (target - self.y_mean_) / self.y_std_
+        kernel = self.kernel if self.kernel is not None else Matern52(np.ones(x.shape[1]))
+        noise, mean = float(self.noise_variance), 0.0
+        if self.optimizer == "lml":
+            result = fit_hyperparameters(
+                kernel,
+                x,
+                ys,
+                noise,
+                mean,
+                restarts=self.restarts,
+                seed=self.seed,
+                min_noise_variance=self.min_noise_variance,
+                learn_mean=False,
+            )
+            kernel, noise = result.kernel, result.noise_variance
+            self.optimizer_result_ = result
+        self.state_ = condition(kernel, noise, 0.0, x, ys)
+        self.kernel_ = kernel
+        self.noise_variance_ = noise * self.y_std_**2
+        self.jitter_ = float(self.state_.jitter) * self.y_std_**2
+        self.feature_names_in_, self.n_features_in_ = design.names, x.shape[1]
+        self.log_marginal_likelihood_ = self._log_marginal_likelihood()
+        return self
+
+    def _log_marginal_likelihood(self) -> float:
+        import jax
+
+        from bayeskit.gp.exact import log_marginal_likelihood
+
+        with jax.enable_x64(True):
+            state = self.state_
+            value = log_marginal_likelihood(state.kernel, state.noise_variance, state.mean, state.x, state.y)
+        return float(value) - state.y.shape[0] * np.log(self.y_std_)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "state_"):
+            raise ValueError("this GPRegressor is not fitted yet: call fit(X, y) first.")
+
+    def _inputs(self, X: Any) -> np.ndarray:
+        from bayeskit.models._data import design_matrix
+
+        self._check_fitted()
+        return design_matrix(X, expected=self.feature_names_in_).values
+
+    def predictive(self, X: Any) -> GaussianPredictive:
+        """The predictive at ``X`` in the target's units, with latent (epistemic) and noise (aleatoric) parts."""
+        mean, variance = predict(self.state_, self._inputs(X))
+        scale = self.y_std_**2
+        return GaussianPredictive(
+            np.asarray(mean) * self.y_std_ + self.y_mean_,
+            np.asarray(variance) * scale,
+            np.full(np.shape(mean), self.noise_variance_),
+        )
+
+    def predict(self, X: Any, return_std: bool = False, return_cov: bool = False, observation_noise: bool = False):
+        """Posterior mean, and with ``return_std`` or ``return_cov`` the latent function's spread.
+
+        As in scikit-learn's ``GaussianProcessRegressor``, the spread is the function's; add
+        the observation noise with ``observation_noise=True``.
+        """
+        x = self._inputs(X)
+        if return_std and return_cov:
+            raise ValueError("ask for `return_std` or `return_cov`, not both.")
+        noise = self.noise_variance_ if observation_noise else 0.0
+        mean, spread = predict(self.state_, x, full_covariance=return_cov)
+        mean = np.asarray(mean) * self.y_std_ + self.y_mean_
+        if return_cov:
+            return mean, np.asarray(spread) * self.y_std_**2 + noise * np.eye(x.shape[0])
+        if return_std:
+            return mean, np.sqrt(np.asarray(spread) * self.y_std_**2 + noise)
+        return mean
+
+    def sample_functions(self, X: Any, key: Any, num_draws: int = 10) -> np.ndarray:
+        """``(num_draws, n)`` joint draws of the latent function at ``X`` (``key``: a JAX key or int seed)."""
+        import jax
+
+        from bayeskit.infer.nuts import raw_key
+
+        key = jax.random.PRNGKey(key) if isinstance(key, int) else raw_key(key)
+        draws = draw_functions(self.state_, key, self._inputs(X), num_draws)
+        return np.asarray(draws) * self.y_std_ + self.y_mean_
+
+    def update(self, X: Any, y: Any):
+        """Condition on new rows without refitting the hyperparameters (a block Cholesky update); returns self."""
+        from bayeskit.models._data import target_vector
+
+        x = self._inputs(X)
+        target = target_vector(y, x.shape[0], "gaussian")
+        self._check_memory(self.state_.x.shape[0] + x.shape[0])
+        self.state_ = update(self.state_, x, (target - self.y_mean_) / self.y_std_)
+        self.log_marginal_likelihood_ = self._log_marginal_likelihood()
+        return self
