@@ -42,8 +42,9 @@ class GPRegressor(_Estimator):
         Starting (or, with ``optimizer=None``, fixed) observation noise variance, in the
         units of the standardized target when ``normalize_y``.
     optimizer
-        ``"lml"`` maximizes the log marginal likelihood (L-BFGS-B with ``restarts``); ``None``
-        keeps the given hyperparameters.
+        ``"lml"`` maximizes the log marginal likelihood (L-BFGS-B with ``restarts``); ``"nuts"``
+        samples the hyperparameters with NUTS (fully Bayesian: ``posterior_`` holds the draws and
+        the predictive mixes ``num_draws`` of them); ``None`` keeps the given hyperparameters.
     restarts
         Extra random starts of the optimizer.
     normalize_y
@@ -51,7 +52,11 @@ class GPRegressor(_Estimator):
     min_noise_variance
         Lower bound of the noise variance (standardized units).
     seed
-        Seeds the restarts.
+        Seeds the restarts and NUTS.
+    num_draws, nuts_options
+        With ``optimizer="nuts"``: hyperparameter draws in the predictive, and options for
+        :func:`bayeskit.infer.nuts` (``num_chains``, ``num_warmup``, ``num_samples``, ``progress``,
+        ``prior_scale`` of the log-hyperparameters' Gaussian priors).
 
     Attributes
     ----------
@@ -84,6 +89,8 @@ class GPRegressor(_Estimator):
         normalize_y: bool = True,
         min_noise_variance: float = 1e-6,
         seed: int = 0,
+        num_draws: int = 50,
+        nuts_options: dict | None = None,
     ):
         self._store(locals())
 
@@ -104,7 +111,7 @@ class GPRegressor(_Estimator):
         from bayeskit.models._data import design_matrix, target_vector
 
         if self.optimizer is not None:
-            check_choice(self.optimizer, "optimizer", ("lml",))
+            check_choice(self.optimizer, "optimizer", ("lml", "nuts"))
         if not (np.isfinite(self.noise_variance) and self.noise_variance > 0):
             raise ValueError(f"`noise_variance` must be a finite number > 0; got {self.noise_variance!r}.")
         design = design_matrix(X)
@@ -133,6 +140,8 @@ class GPRegressor(_Estimator):
             )
             kernel, noise = result.kernel, result.noise_variance
             self.optimizer_result_ = result
+        if self.optimizer == "nuts":
+            kernel, noise = self._sample(kernel, noise, x, ys)
         self.state_ = condition(kernel, noise, 0.0, x, ys)
         self.kernel_ = kernel
         self.noise_variance_ = noise * self.y_std_**2
@@ -140,6 +149,25 @@ class GPRegressor(_Estimator):
         self.feature_names_in_, self.n_features_in_ = design.names, x.shape[1]
         self.log_marginal_likelihood_ = self._log_marginal_likelihood()
         return self
+
+    def _sample(self, kernel: AbstractKernel, noise: float, x: np.ndarray, ys: np.ndarray):
+        """NUTS over the hyperparameters; keeps thinned draws' GP states; returns the posterior-median ones."""
+        import jax
+
+        from bayeskit.gp.bayes import hyperparameter_names, sample_hyperparameters
+
+        options = dict(self.nuts_options or {})
+        prior_scale = options.pop("prior_scale", 1.5)
+        self.posterior_, unravel = sample_hyperparameters(
+            kernel, x, ys, noise, jax.random.PRNGKey(self.seed), prior_scale=prior_scale, **options
+        )
+        self.hyperparameter_names_ = hyperparameter_names(kernel)
+        flat = self.posterior_._flat()
+        thetas, log_noises = flat["log_hyperparameters"], flat["log_noise_variance"]
+        chosen = np.linspace(0, thetas.shape[0] - 1, min(self.num_draws, thetas.shape[0])).round().astype(int)
+        self.draw_states_ = [condition(unravel(thetas[i]), float(np.exp(log_noises[i])), 0.0, x, ys) for i in chosen]
+        median = np.median(thetas, axis=0)
+        return unravel(median), float(np.exp(np.median(log_noises)))
 
     def _log_marginal_likelihood(self) -> float:
         import jax
@@ -161,14 +189,34 @@ class GPRegressor(_Estimator):
         self._check_fitted()
         return design_matrix(X, expected=self.feature_names_in_).values
 
-    def predictive(self, X: Any) -> GaussianPredictive:
-        """The predictive at ``X`` in the target's units, with latent (epistemic) and noise (aleatoric) parts."""
+    def predictive(self, X: Any) -> Any:
+        """The predictive at ``X`` in the target's units, with latent (epistemic) and noise (aleatoric) parts.
+
+        With ``optimizer="nuts"`` it is the mixture over hyperparameter draws (a
+        ``GaussianMixturePredictive`` whose epistemic part also holds the draws' disagreement).
+        """
+        if self.optimizer == "nuts" and hasattr(self, "draw_states_"):
+            return self._mixture_predictive(self._inputs(X))
         mean, variance = predict(self.state_, self._inputs(X))
         scale = self.y_std_**2
         return GaussianPredictive(
             np.asarray(mean) * self.y_std_ + self.y_mean_,
             np.asarray(variance) * scale,
             np.full(np.shape(mean), self.noise_variance_),
+        )
+
+    def _mixture_predictive(self, x: np.ndarray) -> Any:
+        from bayeskit.nn.predictive import GaussianMixturePredictive
+
+        means, latents, noises = [], [], []
+        for state in self.draw_states_:
+            mean, variance = predict(state, x)
+            means.append(np.asarray(mean) * self.y_std_ + self.y_mean_)
+            latents.append(np.asarray(variance) * self.y_std_**2)
+            noises.append(np.full(x.shape[0], float(state.noise_variance) * self.y_std_**2))
+        latent = np.stack(latents)
+        return GaussianMixturePredictive(
+            np.stack(means), latent + np.stack(noises), "GP (NUTS hyperparameters)", latent_variances=latent
         )
 
     def predict(self, X: Any, return_std: bool = False, return_cov: bool = False, observation_noise: bool = False):
@@ -206,6 +254,9 @@ class GPRegressor(_Estimator):
         x = self._inputs(X)
         target = target_vector(y, x.shape[0], "gaussian")
         self._check_memory(self.state_.x.shape[0] + x.shape[0])
-        self.state_ = update(self.state_, x, (target - self.y_mean_) / self.y_std_)
+        standardized = (target - self.y_mean_) / self.y_std_
+        self.state_ = update(self.state_, x, standardized)
+        if hasattr(self, "draw_states_"):
+            self.draw_states_ = [update(state, x, standardized) for state in self.draw_states_]
         self.log_marginal_likelihood_ = self._log_marginal_likelihood()
         return self

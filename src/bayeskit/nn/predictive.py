@@ -29,7 +29,10 @@ class GaussianMixturePredictive:
     ``weights`` ``(K, n)`` (summing to 1 over K) default to equal. ``groups`` ``(K,)``
     says which member or draw each component belongs to (a mixture-density head
     gives a member several components); by default every component is its own.
-    The decomposition treats the spread within a group as aleatoric.
+    The decomposition treats the spread within a group as aleatoric, except the
+    part of each component's variance named in ``latent_variances`` ``(K, n)``
+    (uncertainty about the function itself, as in a GP's predictive), which is
+    epistemic.
     """
 
     means: np.ndarray
@@ -37,6 +40,7 @@ class GaussianMixturePredictive:
     method: str = ""
     weights: np.ndarray | None = None
     groups: np.ndarray | None = None
+    latent_variances: np.ndarray | None = None
 
     def __post_init__(self):
         if self.means.shape != self.variances.shape or self.means.ndim != 2:
@@ -74,6 +78,9 @@ class GaussianMixturePredictive:
         group_second = membership @ (self.weights * (self.variances + self.means**2)) / safe
         aleatoric = np.sum(group_weight * np.maximum(group_second - group_mean**2, 0.0), axis=0)
         epistemic = np.sum(group_weight * (group_mean - self.mean()) ** 2, axis=0)
+        if self.latent_variances is not None:
+            latent = np.sum(self.weights * self.latent_variances, axis=0)
+            aleatoric, epistemic = aleatoric - latent, epistemic + latent
         return Decomposition(aleatoric + epistemic, aleatoric, epistemic)
 
     def cdf(self, y: Any) -> np.ndarray:
