@@ -4,7 +4,9 @@ Exact inference conditions once (Cholesky with an adaptive, reported jitter),
 predicts the latent function (epistemic) and new observations (adds the noise:
 aleatoric), draws joint function values, and ``update``s on new points without
 refactorizing. Hyperparameters maximize the log marginal likelihood (L-BFGS-B with
-exact JAX gradients and restarts). Everything runs in float64 inside
+exact JAX gradients and restarts) or are sampled by NUTS (``optimizer="nuts"``).
+``SparseGPRegressor`` (inducing points, minibatch ELBO) takes over where n is too
+large for an exact GP. Everything runs in float64 inside
 ``jax.enable_x64(True)``; importing bayeskit never changes JAX's configuration.
 """
 
@@ -23,6 +25,7 @@ from bayeskit.gp.kernels import (
 )
 from bayeskit.gp.predictive import GaussianPredictive
 from bayeskit.gp.regressor import GPRegressor
+from bayeskit.gp.sparse import SparseGPRegressor
 
 __all__ = [
     "RBF",
@@ -37,6 +40,7 @@ __all__ = [
     "Periodic",
     "Product",
     "RationalQuadratic",
+    "SparseGPRegressor",
     "Sum",
     "White",
     "condition",
