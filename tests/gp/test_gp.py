@@ -159,3 +159,22 @@ def test_bad_kernel_values_and_memory_check():
     model = GPRegressor()
     with pytest.raises(MemoryError, match="an exact GP on 10,000,000 points needs about"):
         model._check_memory(10_000_000)
+
+
+def test_padding_leaves_the_likelihood_unchanged_and_shares_one_program():
+    with jax.enable_x64(True):
+        kernel, x, y = Matern52(LENGTHSCALE, 1.3), jnp.asarray(X[:50]), jnp.asarray(Y[:50])
+        plain = log_marginal_likelihood(kernel, 0.05, 0.1, x, y)
+        padded_x = jnp.concatenate([x, jnp.ones((14, 3))])
+        padded_y = jnp.concatenate([y, jnp.full(14, 7.0)])
+        mask = (jnp.arange(64) < 50).astype(jnp.float64)
+        padded = log_marginal_likelihood(kernel, 0.05, 0.1, padded_x, padded_y, mask)
+    assert float(padded) == pytest.approx(float(plain), abs=1e-9)
+    first = GPRegressor(Matern52(np.ones(3)), restarts=0, pad_to=64).fit(X[:50], Y[:50])
+    second = GPRegressor(Matern52(np.ones(3)), restarts=0, pad_to=64).fit(X[:51], Y[:51])
+    unpadded = GPRegressor(Matern52(np.ones(3)), restarts=0).fit(X[:51], Y[:51])
+    assert second.log_marginal_likelihood_ == pytest.approx(unpadded.log_marginal_likelihood_, abs=1e-4)
+    assert first.log_marginal_likelihood_ < second.log_marginal_likelihood_ + 10  # both fitted, finite
+    from bayeskit.gp.fit import _OBJECTIVES
+
+    assert sum(1 for function in _OBJECTIVES.values() if function._cache_size() > 0) >= 1

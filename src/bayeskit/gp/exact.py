@@ -97,19 +97,31 @@ def cholesky_with_jitter(matrix: Any) -> tuple[jax.Array, float]:
 
 
 def log_marginal_likelihood(
-    kernel: AbstractKernel, noise_variance: jax.Array, mean: jax.Array, x: jax.Array, y: jax.Array
+    kernel: AbstractKernel,
+    noise_variance: jax.Array,
+    mean: jax.Array,
+    x: jax.Array,
+    y: jax.Array,
+    mask: jax.Array | None = None,
 ) -> jax.Array:
     """``log N(y; mean, K(x) + noise I)``; traceable (call inside ``jax.enable_x64(True)``).
 
     A tiny fixed jitter (1e-10 of the mean diagonal) keeps the factorization finite
-    inside an optimizer; the fitted state uses the ladder.
+    inside an optimizer; the fitted state uses the ladder. ``mask`` (1 for real rows,
+    0 for padding) gives padded rows an identity block and a zero residual, so they
+    change nothing: data of growing size can share one compiled program.
     """
-    matrix = kernel(x) + noise_variance * jnp.eye(x.shape[0], dtype=x.dtype)
-    matrix = matrix + 1e-10 * jnp.mean(jnp.diagonal(matrix)) * jnp.eye(x.shape[0], dtype=x.dtype)
+    size = x.shape[0]
+    eye = jnp.eye(size, dtype=x.dtype)
+    if mask is None:
+        matrix, residual, count = kernel(x) + noise_variance * eye, y - mean, size
+    else:
+        matrix = kernel(x) * jnp.outer(mask, mask) + jnp.diag(noise_variance * mask + (1.0 - mask))
+        residual, count = (y - mean) * mask, jnp.sum(mask)
+    matrix = matrix + 1e-10 * jnp.mean(jnp.diagonal(matrix)) * eye
     factor = jnp.linalg.cholesky(matrix)
-    residual = y - mean
     alpha = cho_solve((factor, True), residual)
-    return -0.5 * residual @ alpha - jnp.sum(jnp.log(jnp.diagonal(factor))) - 0.5 * x.shape[0] * jnp.log(2 * jnp.pi)
+    return -0.5 * residual @ alpha - jnp.sum(jnp.log(jnp.diagonal(factor))) - 0.5 * count * jnp.log(2 * jnp.pi)
 
 
 def condition(kernel: AbstractKernel, noise_variance: Any, mean: Any, x: Any, y: Any) -> ExactGP:

@@ -45,9 +45,9 @@ def _objective(start: Any, unravel: Any) -> Any:
     layout = (structure, tuple(np.shape(leaf) for leaf in leaves))
     if layout not in _OBJECTIVES:
 
-        def negative(vector, x, y):
+        def negative(vector, x, y, mask):
             kernel, log_noise, mean = unravel(vector)
-            return -log_marginal_likelihood(kernel, jnp.exp(log_noise), mean, x, y)
+            return -log_marginal_likelihood(kernel, jnp.exp(log_noise), mean, x, y, mask)
 
         if len(_OBJECTIVES) > 32:
             _OBJECTIVES.clear()
@@ -65,6 +65,7 @@ def fit_hyperparameters(
     seed: int = 0,
     min_noise_variance: float = 1e-6,
     learn_mean: bool = True,
+    pad_to: int | None = None,
 ) -> FitResult:
     """Maximize the log marginal likelihood over the kernel, the noise variance and (optionally) the mean.
 
@@ -82,9 +83,16 @@ def fit_hyperparameters(
         Lower bound of the noise variance (in the units of ``y``).
     learn_mean
         Whether the constant mean is a free parameter (else it stays at ``mean``).
+    pad_to
+        Pad the data with inert rows to this many (see ``log_marginal_likelihood``'s ``mask``),
+        so that fits on 37, 38, ... points reuse one compiled objective (Bayesian optimization).
     """
     with jax.enable_x64(True):
-        x, y = jnp.asarray(x, jnp.float64), jnp.asarray(y, jnp.float64)
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        size = max(pad_to or 0, x.shape[0])
+        mask = jnp.asarray(np.arange(size) < x.shape[0], jnp.float64)
+        x = jnp.asarray(np.concatenate([x, np.zeros((size - x.shape[0], x.shape[1]))]), jnp.float64)
+        y = jnp.asarray(np.concatenate([y, np.zeros(size - y.shape[0])]), jnp.float64)
         kernel = jax.tree.map(lambda leaf: jnp.asarray(leaf, jnp.float64), kernel)
         start = (kernel, jnp.log(jnp.asarray(noise_variance, jnp.float64)), jnp.asarray(mean, jnp.float64))
         vector0, unravel = ravel_pytree(start)
@@ -99,7 +107,7 @@ def fit_hyperparameters(
         vector0 = np.clip(vector0, lower, upper)
 
         def value_and_gradient(vector):
-            value, gradient = objective(jnp.asarray(vector), x, y)
+            value, gradient = objective(jnp.asarray(vector), x, y, mask)
             value, gradient = float(value), np.asarray(gradient, dtype=np.float64)
             if not np.isfinite(value) or not np.all(np.isfinite(gradient)):
                 return 1e25, np.zeros_like(gradient)  # tell L-BFGS-B to back off

@@ -53,6 +53,9 @@ class GPRegressor(_Estimator):
         Lower bound of the noise variance (standardized units).
     seed
         Seeds the restarts and NUTS.
+    pad_to
+        With ``optimizer="lml"``, pad the data to this many rows (inert, exact) so that refits on
+        slowly growing data reuse one compiled objective.
     num_draws, nuts_options
         With ``optimizer="nuts"``: hyperparameter draws in the predictive, and options for
         :func:`bayeskit.infer.nuts` (``num_chains``, ``num_warmup``, ``num_samples``, ``progress``,
@@ -89,6 +92,7 @@ class GPRegressor(_Estimator):
         normalize_y: bool = True,
         min_noise_variance: float = 1e-6,
         seed: int = 0,
+        pad_to: int | None = None,
         num_draws: int = 50,
         nuts_options: dict | None = None,
     ):
@@ -137,6 +141,7 @@ class GPRegressor(_Estimator):
                 seed=self.seed,
                 min_noise_variance=self.min_noise_variance,
                 learn_mean=False,
+                pad_to=self.pad_to,
             )
             kernel, noise = result.kernel, result.noise_variance
             self.optimizer_result_ = result
