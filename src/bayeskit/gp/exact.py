@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -59,6 +60,7 @@ class ExactGP(NamedTuple):
     cholesky: jax.Array  # (n, n) lower
     alpha: jax.Array  # (K + s I)^-1 (y - mean), (n,)
     jitter: float  # added to the diagonal on top of the noise (absolute)
+    mask: jax.Array  # (n,) 1 for data rows, 0 for inert padding rows (at the end)
 
 
 def memory_estimate(num_points: int) -> int:
@@ -124,15 +126,49 @@ def log_marginal_likelihood(
     return -0.5 * residual @ alpha - jnp.sum(jnp.log(jnp.diagonal(factor))) - 0.5 * count * jnp.log(2 * jnp.pi)
 
 
-def condition(kernel: AbstractKernel, noise_variance: Any, mean: Any, x: Any, y: Any) -> ExactGP:
-    """Condition the GP prior on observations ``y`` at ``x`` (float64)."""
+@eqx.filter_jit
+def _covariance(kernel: AbstractKernel, noise_variance: jax.Array, x: jax.Array, mask: jax.Array) -> jax.Array:
+    """``K + noise I`` on data rows, an identity block on padding rows."""
+    return kernel(x) * jnp.outer(mask, mask) + jnp.diag(noise_variance * mask + (1.0 - mask))
+
+
+@eqx.filter_jit
+def _solve(factor: jax.Array, residual: jax.Array) -> jax.Array:
+    return cho_solve((factor, True), residual)
+
+
+def _pad(x: Any, y: Any, pad_to: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    size = max(pad_to or 0, x.shape[0])
+    extra = size - x.shape[0]
+    mask = (np.arange(size) < x.shape[0]).astype(np.float64)
+    return np.concatenate([x, np.zeros((extra, x.shape[1]))]), np.concatenate([y, np.zeros(extra)]), mask
+
+
+def condition(
+    kernel: AbstractKernel, noise_variance: Any, mean: Any, x: Any, y: Any, pad_to: int | None = None
+) -> ExactGP:
+    """Condition the GP prior on observations ``y`` at ``x`` (float64).
+
+    ``pad_to`` adds inert rows (an identity block, zero residual) up to that size, so
+    that data of slowly growing size reuse the compiled programs; results are exact.
+    """
     with jax.enable_x64(True):
-        x, y = jnp.asarray(x, jnp.float64), jnp.asarray(y, jnp.float64)
+        x, y, mask = (jnp.asarray(a, jnp.float64) for a in _pad(x, y, pad_to))
         noise_variance, mean = jnp.asarray(noise_variance, jnp.float64), jnp.asarray(mean, jnp.float64)
-        matrix = kernel(x) + noise_variance * jnp.eye(x.shape[0], dtype=jnp.float64)
-        factor, jitter = cholesky_with_jitter(matrix)
-        alpha = cho_solve((factor, True), y - mean)
-        return ExactGP(kernel, noise_variance, mean, x, y, factor, alpha, jitter)
+        factor, jitter = cholesky_with_jitter(_covariance(kernel, noise_variance, x, mask))
+        alpha = _solve(factor, (y - mean) * mask)
+        return ExactGP(kernel, noise_variance, mean, x, y, factor, alpha, jitter, mask)
+
+
+@eqx.filter_jit
+def _predict(state: ExactGP, x_new: jax.Array, full_covariance: bool) -> tuple[jax.Array, jax.Array]:
+    cross = state.kernel(state.x, x_new) * state.mask[:, None]  # (n, m)
+    mean = state.mean + cross.T @ state.alpha
+    v = solve_triangular(state.cholesky, cross, lower=True)
+    if full_covariance:
+        return mean, state.kernel(x_new) - v.T @ v
+    return mean, jnp.maximum(state.kernel.diag(x_new) - jnp.sum(v**2, axis=0), 0.0)
 
 
 def predict(state: ExactGP, x_new: Any, full_covariance: bool = False) -> tuple[jax.Array, jax.Array]:
@@ -141,14 +177,20 @@ def predict(state: ExactGP, x_new: Any, full_covariance: bool = False) -> tuple[
     Add ``state.noise_variance`` to the variance for new observations.
     """
     with jax.enable_x64(True):
-        x_new = jnp.asarray(x_new, jnp.float64)
-        cross = state.kernel(state.x, x_new)  # (n, m)
-        mean = state.mean + cross.T @ state.alpha
-        v = solve_triangular(state.cholesky, cross, lower=True)
-        if full_covariance:
-            return mean, state.kernel(x_new) - v.T @ v
-        variance = state.kernel.diag(x_new) - jnp.sum(v**2, axis=0)
-        return mean, jnp.maximum(variance, 0.0)
+        return _predict(state, jnp.asarray(x_new, jnp.float64), full_covariance)
+
+
+def _unpad(state: ExactGP) -> ExactGP:
+    size = int(np.sum(np.asarray(state.mask)))
+    if size == state.x.shape[0]:
+        return state
+    return state._replace(
+        x=state.x[:size],
+        y=state.y[:size],
+        cholesky=state.cholesky[:size, :size],
+        alpha=state.alpha[:size],
+        mask=state.mask[:size],
+    )
 
 
 def draw_functions(state: ExactGP, key: jax.Array, x_new: Any, num_draws: int) -> jax.Array:
@@ -164,8 +206,10 @@ def update(state: ExactGP, x_new: Any, y_new: Any) -> ExactGP:
     """Condition on ``k`` more observations by extending the Cholesky factor by one block, O(n^2 k).
 
     Equal (to rounding) to :func:`condition` on all the data with the same hyperparameters.
+    A padded state loses its padding first.
     """
     with jax.enable_x64(True):
+        state = _unpad(state)
         x_new, y_new = jnp.asarray(x_new, jnp.float64), jnp.asarray(y_new, jnp.float64)
         cross = state.kernel(state.x, x_new)  # (n, k)
         below = solve_triangular(state.cholesky, cross, lower=True).T  # (k, n)
@@ -178,4 +222,6 @@ def update(state: ExactGP, x_new: Any, y_new: Any) -> ExactGP:
         factor = factor.at[state.x.shape[0] :, state.x.shape[0] :].set(corner_factor)
         x, y = jnp.concatenate([state.x, x_new]), jnp.concatenate([state.y, y_new])
         alpha = cho_solve((factor, True), y - state.mean)
-        return state._replace(x=x, y=y, cholesky=factor, alpha=alpha, jitter=state.jitter + extra)
+        return state._replace(
+            x=x, y=y, cholesky=factor, alpha=alpha, jitter=state.jitter + extra, mask=jnp.ones(size, jnp.float64)
+        )

@@ -147,7 +147,7 @@ class GPRegressor(_Estimator):
             self.optimizer_result_ = result
         if self.optimizer == "nuts":
             kernel, noise = self._sample(kernel, noise, x, ys)
-        self.state_ = condition(kernel, noise, 0.0, x, ys)
+        self.state_ = condition(kernel, noise, 0.0, x, ys, pad_to=self.pad_to)
         self.kernel_ = kernel
         self.noise_variance_ = noise * self.y_std_**2
         self.jitter_ = float(self.state_.jitter) * self.y_std_**2
@@ -181,8 +181,10 @@ class GPRegressor(_Estimator):
 
         with jax.enable_x64(True):
             state = self.state_
-            value = log_marginal_likelihood(state.kernel, state.noise_variance, state.mean, state.x, state.y)
-        return float(value) - state.y.shape[0] * np.log(self.y_std_)
+            value = log_marginal_likelihood(
+                state.kernel, state.noise_variance, state.mean, state.x, state.y, state.mask
+            )
+        return float(value) - float(np.sum(np.asarray(state.mask))) * np.log(self.y_std_)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "state_"):
