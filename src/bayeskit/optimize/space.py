@@ -124,8 +124,9 @@ class SearchSpace:
     ... )
     >>> space.dimension
     4
-    >>> space.decode(space.encode({"lr": 1e-2, "layers": 3, "act": "tanh"}))
-    {'lr': 0.01, 'layers': 3, 'act': 'tanh'}
+    >>> params = space.decode(space.encode({"lr": 5e-3, "layers": 3, "act": "tanh"}))
+    >>> round(params["lr"], 12), params["layers"], params["act"]
+    (0.005, 3, 'tanh')
     """
 
     parameters: dict[str, Float | Integer | Categorical]
