@@ -87,8 +87,23 @@ def main() -> None:
         "  small arms.",
     ]
     lines += _infer_section()
-    RESULTS.write_text("\n".join(lines) + "\n")
+    RESULTS.write_text("\n".join(lines) + "\n" + _kept_sections())
     print(f"wrote {RESULTS}", file=sys.stderr)
+
+
+# Sections written by their own scripts (benchmarks/uci.py, by hand from benchmarks/bench_ensemble.py): kept as
+# they are when this script rewrites the file, since they take long or need a GPU to reproduce.
+KEPT_HEADINGS = ("## UCI regression", "## Deep ensembles: members in one vmap")
+
+
+def _kept_sections() -> str:
+    if not RESULTS.exists():
+        return ""
+    kept = []
+    for block in ("\n" + RESULTS.read_text()).split("\n## ")[1:]:
+        if ("## " + block).startswith(KEPT_HEADINGS):
+            kept.append("\n## " + block.rstrip("\n") + "\n")
+    return "".join(kept)
 
 
 INFER_HEADING = "## NUTS: bayeskit vs raw NumPyro vs PyMC"
@@ -154,7 +169,7 @@ def infer_only(rows_json: str | None = None) -> None:
     rows = json.loads(Path(rows_json).read_text()) if rows_json else None
     text = RESULTS.read_text()
     head = text.split("\n" + INFER_HEADING)[0].rstrip("\n")
-    RESULTS.write_text(head + "\n" + "\n".join(_infer_section(rows)) + "\n")
+    RESULTS.write_text(head + "\n" + "\n".join(_infer_section(rows)) + "\n" + _kept_sections())
     print(f"rewrote the NUTS section of {RESULTS}", file=sys.stderr)
 
 
