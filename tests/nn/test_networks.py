@@ -145,3 +145,12 @@ def test_training_compiles_once_per_setting(make):
     model = make(hidden=(7,), epochs=3, validation_fraction=0.2, learning_rate=0.02).fit(X, Y)
     epoch = make_epoch(model._static, ("adamw", 0.02, float(model.weight_decay)), 32, 240, model._loss(240))
     assert epoch._cache_size() == 1
+
+
+def test_learning_rates_share_one_compiled_epoch_and_still_matter():
+    slow = DeepEnsemble(members=1, hidden=(5,), epochs=3, validation_fraction=0.0, learning_rate=1e-4).fit(X, Y)
+    fast = DeepEnsemble(members=1, hidden=(5,), epochs=3, validation_fraction=0.0, learning_rate=5e-2).fit(X, Y)
+    epoch = make_epoch(slow._static, ("adamw", 1e-4, 1e-4), 32, 300, (0.0, 0.0))
+    assert epoch is make_epoch(fast._static, ("adamw", 5e-2, 1e-4), 32, 300, (0.0, 0.0))
+    assert epoch._cache_size() == 1
+    assert fast.training_loss_[-1, 0] < slow.training_loss_[-1, 0]  # the rate in the optimizer state is used

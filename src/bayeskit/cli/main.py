@@ -310,6 +310,40 @@ def uq(
         stderr_console().print(f"wrote {written}")
 
 
+@app.command()
+@handle_errors
+def optimize(
+    target: str | None = typer.Argument(
+        None, help="MODULE:FUNCTION taking a dict of parameters, returning a number; omit for the bundled example."
+    ),
+    space: Path | None = typer.Option(None, "--space", help="JSON search space (required with your own target)."),
+    trials: int = typer.Option(30, "--trials", help="Finished trials the study should hold (resumed ones count)."),
+    study: Path | None = typer.Option(None, "--study", help="SQLite file; an existing one is resumed."),
+    direction: str = typer.Option("minimize", "--direction", help="minimize | maximize."),
+    acquisition: str = typer.Option("logei", "--acquisition", help="logei | ei | pi | ucb | thompson."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the Sobol start, the GP restarts and the candidates."),
+    json_output: bool = typer.Option(False, "--json", help="Print the study as JSON on stdout."),
+    report: Path | None = typer.Option(None, "--report", help="Write an HTML report (convergence, GP slices)."),
+) -> None:
+    """Minimize (or maximize) a Python function by Bayesian optimization; resumable from its SQLite study."""
+    from bayeskit.cli._output import print_json, stderr_console, stdout_console
+    from bayeskit.cli.optimize import print_optimize, run_optimize, to_json
+
+    if report is not None and report.is_dir():
+        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    result = run_optimize(target, space, trials, study, direction, acquisition, seed)
+    if json_output:
+        print_json(to_json(result))
+    else:
+        print_optimize(stdout_console(), result)
+    if report is not None:
+        from bayeskit.report import Report
+        from bayeskit.report.optimize import add_optimize_sections
+
+        written = add_optimize_sections(Report("Bayesian optimization"), result).save(report)
+        stderr_console().print(f"wrote {written}")
+
+
 def _print_metrics(console, title: str, summaries: dict) -> None:
     from rich.table import Table
 

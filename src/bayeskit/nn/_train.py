@@ -49,30 +49,47 @@ def make_loss(kl_weight: float = 0.0, adversarial: float = 0.0) -> Callable:
     return loss
 
 
+def _clipped_sgd(learning_rate, weight_decay, clip_norm):
+    import optax
+
+    return optax.chain(
+        optax.clip_by_global_norm(clip_norm), optax.add_decayed_weights(weight_decay), optax.sgd(learning_rate)
+    )
+
+
 def make_optimizer(spec: tuple) -> Any:
-    """``("adamw", learning_rate, weight_decay)`` or ``("sgd", learning_rate, weight_decay)`` as an Optax optimizer."""
+    """``("adamw", learning_rate, weight_decay)`` or ``("sgd-clip", learning_rate, weight_decay, clip_norm)``.
+
+    The numbers live in the optimizer's state (``optax.inject_hyperparams``), not in the
+    compiled program: a study over learning rates reuses one compiled epoch.
+    """
     import optax
 
     kind, learning_rate, weight_decay = spec[:3]
+    values = {"learning_rate": jnp.float32(learning_rate), "weight_decay": jnp.float32(weight_decay)}
     if kind == "adamw":
-        return optax.adamw(learning_rate, weight_decay=weight_decay)
+        return optax.inject_hyperparams(optax.adamw)(**values)
     if kind == "sgd-clip":
-        return optax.chain(
-            optax.clip_by_global_norm(spec[3]), optax.add_decayed_weights(weight_decay), optax.sgd(learning_rate)
-        )
-    return optax.chain(optax.add_decayed_weights(weight_decay), optax.sgd(learning_rate))
+        return optax.inject_hyperparams(_clipped_sgd)(**values, clip_norm=jnp.float32(spec[3]))
+    raise ValueError(f"unknown optimizer {kind!r}; choose 'adamw' or 'sgd-clip'.")
+
+
+def make_epoch(static: Any, optimizer: tuple, batch_size: int, num_rows: int, loss: tuple = (0.0, 0.0)) -> Callable:
+    """The compiled epoch for these settings; see :func:`_make_epoch` (the optimizer's numbers do not matter)."""
+    kind = (optimizer[0], *((1.0, 0.0, 1.0)[: len(optimizer) - 1]))
+    return _make_epoch(static, kind, batch_size, num_rows, loss)
 
 
 @functools.lru_cache(maxsize=32)
-def make_epoch(static: Any, optimizer: tuple, batch_size: int, num_rows: int, loss: tuple = (0.0, 0.0)) -> Callable:
+def _make_epoch(static: Any, optimizer: tuple, batch_size: int, num_rows: int, loss: tuple = (0.0, 0.0)) -> Callable:
     """A jitted epoch for every member at once, with early-stopping bookkeeping, compiled once per setting.
 
     ``(params, opt_state, best, best_loss, x, y, x_valid, y_valid, keys) ->
     (params, opt_state, best, best_loss, train_loss, valid_loss)``.
 
-    ``optimizer`` is a :func:`make_optimizer` spec and ``loss`` the
-    ``(kl_weight, adversarial)`` of :func:`make_loss`, so that refits with the same
-    settings and shapes reuse the compiled program (cached on these arguments).
+    ``optimizer`` is a :func:`make_optimizer` spec whose numbers are read from the
+    optimizer state, and ``loss`` the ``(kl_weight, adversarial)`` of :func:`make_loss`,
+    so that refits with the same structure and shapes reuse the compiled program.
     Each member draws its own shuffle of the ``num_rows`` training rows from its key
     (the last partial batch is dropped; the next shuffle differs) and its own noise.
     After the epoch each member's validation NLL (mean network) is computed, and

@@ -1,0 +1,85 @@
+"""`bayeskit optimize` end to end: the bundled example, a user's function, resuming, and bad input exiting 2."""
+
+import json
+import re
+
+import pytest
+
+from .test_cli import bayeskit
+from .test_fit_cli import bayeskit_in_process
+
+OBJECTIVE = """
+import math
+
+def objective(params):
+    if params["kind"] == "broken":
+        return float("nan")
+    return (params["x"] - 0.3) ** 2 + params["n"] * 0.01
+
+def always_nan(params):
+    return float("nan")
+"""
+SPACE = {
+    "x": {"type": "float", "low": -1.0, "high": 1.0},
+    "n": {"type": "int", "low": 0, "high": 5},
+    "kind": {"type": "categorical", "choices": ["ok", "broken"]},
+}
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch):
+    (tmp_path / "userobjective.py").write_text(OBJECTIVE)
+    (tmp_path / "space.json").write_text(json.dumps(SPACE))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_users_function_resumes_from_its_study(project):
+    args = ("optimize", "userobjective:objective", "--space", "space.json", "--study", "s.db", "--json")
+    first = bayeskit_in_process(*args, "--trials", "10")
+    assert first.exit_code == 0, first.stderr
+    payload = json.loads(first.stdout)
+    assert payload["num_trials"] == 10 and payload["resumed_trials"] == 0
+    second = bayeskit_in_process(*args, "--trials", "16", "--report", "bo.html")
+    assert second.exit_code == 0, second.stderr
+    payload = json.loads(second.stdout)
+    assert payload["resumed_trials"] == 10 and payload["num_trials"] == 16
+    assert payload["best_params"]["kind"] == "ok" and abs(payload["best_params"]["x"] - 0.3) < 0.2
+    assert payload["num_failed"] == sum(t["state"] == "failed" for t in payload["trials"]) >= 1  # NaN = failed
+    assert (project / "bo.html").read_text().count("data:image/png;base64,") == 2
+
+
+def test_bundled_example_tunes_a_deep_ensemble():
+    result = bayeskit_in_process("optimize", "--trials", "7", "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["target"] == "bayeskit.optimize.examples:tune_ensemble"
+    assert set(payload["best_params"]) == {"learning_rate", "weight_decay", "width"}
+    assert 0.0 < payload["best_value"] < 2.0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nocolon",), "the target must look like MODULE:FUNCTION"),
+        (("no_such_module_xyz:f", "--space", "space.json"), "cannot import module 'no_such_module_xyz'"),
+        (("userobjective:missing", "--space", "space.json"), "module 'userobjective' has no function 'missing'"),
+        (("userobjective:objective",), "`--space` is required with your own function"),
+        (("userobjective:objective", "--space", "nope.json"), "`--space` file 'nope.json' does not exist"),
+        (("userobjective:objective", "--space", "space.json", "--acquisition", "best"), "unknown acquisition"),
+        (("userobjective:always_nan", "--space", "space.json"), "5 trials failed in a row"),
+        (("--trials", "0"), "`--trials` must be >= 1"),
+    ],
+)
+def test_bad_input_exits_2(project, args, message):
+    result = bayeskit("optimize", *args, cwd=project) if "nocolon" in args else bayeskit_in_process("optimize", *args)
+    stderr = result.stderr
+    code = result.returncode if hasattr(result, "returncode") else result.exit_code
+    assert code == 2, stderr
+    assert re.search(message, stderr), stderr
+
+
+def test_a_bad_space_file_is_named(project):
+    (project / "bad.json").write_text('{"x": {"type": "float", "low": 1}}')
+    result = bayeskit_in_process("optimize", "userobjective:objective", "--space", "bad.json")
+    assert result.exit_code == 2 and "a float needs 'low' and 'high'" in result.stderr
