@@ -140,6 +140,11 @@ class SearchSpace:
                 raise TypeError(f"parameter {name!r} must be a Float, Integer or Categorical; got {type(dimension)}.")
 
     @property
+    def needs_snapping(self) -> bool:
+        """Whether unit points must be snapped (integer or categorical parameters present)."""
+        return any(isinstance(d, Integer | Categorical) for d in self.parameters.values())
+
+    @property
     def dimension(self) -> int:
         """Coordinates of the unit cube."""
         return sum(dimension.width for dimension in self.parameters.values())

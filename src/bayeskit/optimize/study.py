@@ -128,6 +128,7 @@ class Study:
         self._connection.executescript(_SCHEMA)
         self._check_meta()
         self._issued: set[int] = set()
+        self._warm: tuple | None = None  # the last fit's kernel and noise: the next fit starts there
 
     # ------------------------------------------------------------------ storage
     def _check_meta(self) -> None:
@@ -269,14 +270,19 @@ class Study:
         x = np.stack([self.space.encode(p) for p in params])
         y = values if self.direction == "minimize" else -values
         pad = 32 * int(np.ceil((x.shape[0] + len(pending)) / 32))
+        # Warm start from the previous fit (one L-BFGS-B run from there converges in a few steps); a fresh
+        # start with a random restart every 10th trial keeps it from settling in a poor optimum.
+        fresh = self._warm is None or len(params) % 10 == 0
+        kernel, noise = (Matern52(np.full(x.shape[1], 0.5)), 1e-2 if self.noisy else 1e-4) if fresh else self._warm
         model = GPRegressor(
-            Matern52(np.full(x.shape[1], 0.5)),
-            noise_variance=1e-2 if self.noisy else 1e-4,
-            restarts=1,
+            kernel,
+            noise_variance=noise,
+            restarts=1 if fresh else 0,
             min_noise_variance=1e-4 if self.noisy else 1e-6,
             seed=self.seed + len(params),
             pad_to=pad,
         ).fit(x, y)
+        self._warm = (model.kernel_, max(float(model.state_.noise_variance), 1e-6))
         if pending:  # kriging believer: pending trials count as if they came out at the posterior mean
             from bayeskit.gp import condition
 
@@ -297,11 +303,13 @@ class Study:
         order = np.argsort(y)[:5]
         local = x[order][generator.integers(0, order.size, half)]
         local = np.clip(local + 0.05 * generator.standard_normal(local.shape), 0.0, 1.0)
-        candidates = np.stack([self.space.round_trip(c) for c in np.vstack([sobol, local])])  # a fixed count
+        candidates = np.vstack([sobol, local])  # a fixed count, so the predictions reuse one compiled program
+        if self.space.needs_snapping:
+            candidates = np.stack([self.space.round_trip(c) for c in candidates])
         seen = {tuple(np.round(row, 9)) for row in x}
-        allowed = np.array(
-            [tuple(np.round(c, 9)) not in seen and self.space.feasible(self.space.decode(c)) for c in candidates]
-        )
+        allowed = np.array([tuple(np.round(c, 9)) not in seen for c in candidates])
+        if self.space.constraints:
+            allowed &= np.array([self.space.feasible(self.space.decode(c)) for c in candidates])
         if not allowed.any():
             return self._sobol_point(len(self._rows()))
         scores = np.where(allowed, self._score(model, candidates, y, generator), -np.inf)
