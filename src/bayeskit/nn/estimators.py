@@ -54,6 +54,14 @@ class _NetworkModel(_Estimator):
         """Stacked parameters to predict with, their keys (or None), and whether keys draw weights."""
         return self.params_, None, False
 
+    def _stochastic_passes(self, key, draw_weights: bool) -> tuple[Any, Any, bool]:
+        """The single network repeated ``passes`` times, each pass with its own key (MC dropout, BBB)."""
+        import jax
+
+        passes = _positive_int(self.passes, "passes")
+        replicated = jax.tree.map(lambda leaf: jax.numpy.broadcast_to(leaf, (passes, *leaf.shape[1:])), self.params_)
+        return replicated, jax.random.split(key, passes), draw_weights
+
     # --------------------------------------------------------------- settings
     @property
     def is_classifier(self) -> bool:
@@ -355,8 +363,4 @@ class MCDropout(_NetworkModel):
         return float(self.rate)
 
     def _prediction_params(self, key):
-        import jax
-
-        passes = _positive_int(self.passes, "passes")
-        replicated = jax.tree.map(lambda leaf: jax.numpy.broadcast_to(leaf, (passes, *leaf.shape[1:])), self.params_)
-        return replicated, jax.random.split(key, passes), False
+        return self._stochastic_passes(key, draw_weights=False)

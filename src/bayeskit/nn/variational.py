@@ -106,8 +106,4 @@ class BayesByBackprop(_NetworkModel):
         self._kl_trace.append(float(_member_kl(params, static)[0]))
 
     def _prediction_params(self, key):
-        import jax
-
-        passes = _positive_int(self.passes, "passes")
-        replicated = jax.tree.map(lambda leaf: jax.numpy.broadcast_to(leaf, (passes, *leaf.shape[1:])), self.params_)
-        return replicated, jax.random.split(key, passes), True
+        return self._stochastic_passes(key, draw_weights=True)
