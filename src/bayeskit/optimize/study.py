@@ -271,8 +271,8 @@ class Study:
         y = values if self.direction == "minimize" else -values
         pad = 32 * int(np.ceil((x.shape[0] + len(pending)) / 32))
         # Warm start from the previous fit (one L-BFGS-B run from there converges in a few steps); a fresh
-        # start with a random restart every 10th trial keeps it from settling in a poor optimum.
-        fresh = self._warm is None or len(params) % 10 == 0
+        # start with a random restart every 5th trial keeps it from settling in a poor optimum.
+        fresh = self._warm is None or len(params) % 5 == 0
         kernel, noise = (Matern52(np.full(x.shape[1], 0.5)), 1e-2 if self.noisy else 1e-4) if fresh else self._warm
         model = GPRegressor(
             kernel,
