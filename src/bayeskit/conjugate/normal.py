@@ -170,16 +170,32 @@ class NormalInverseGamma(ExactPosterior):
             return self
         sample_mean = x.mean(axis=-1)
         sum_squares = ((x - sample_mean[..., None]) ** 2).sum(axis=-1)
+        return self._condition(num_obs, sample_mean, sum_squares)
+
+    def update_from_statistics(self, num_obs: Any, sample_mean: Any, sum_squares: Any) -> NormalInverseGamma:
+        """Condition on ``num_obs`` observations with mean ``sample_mean`` and centred ``sum_squares``.
+
+        Arrays broadcast against the batch, so each member (arm, segment) can have its
+        own count; members with ``num_obs = 0`` are unchanged (their mean is ignored).
+        """
+        num_obs = check_integer_valued(check_nonnegative(as_float_array(num_obs, "num_obs"), "num_obs"), "num_obs")
+        sample_mean = check_finite(as_float_array(sample_mean, "sample_mean"), "sample_mean")
+        sum_squares = check_nonnegative(
+            check_finite(as_float_array(sum_squares, "sum_squares"), "sum_squares"), "sum_squares"
+        )
+        return self._condition(num_obs, np.where(num_obs > 0, sample_mean, 0.0), sum_squares)
+
+    def _condition(self, num_obs, sample_mean, sum_squares) -> NormalInverseGamma:
         kappa = self.kappa + num_obs
         loc = (self.kappa * self.loc + num_obs * sample_mean) / kappa
         shift = self.kappa * num_obs * (sample_mean - self.loc) ** 2 / (2.0 * kappa)
         beta = self.beta + 0.5 * sum_squares + shift
-        shape = loc.shape
+        shape = np.broadcast_shapes(loc.shape, np.shape(beta), self.batch_shape)
         return NormalInverseGamma._make(
-            loc=loc,
+            loc=np.broadcast_to(loc, shape),
             kappa=np.broadcast_to(kappa, shape),
             alpha=np.broadcast_to(self.alpha + 0.5 * num_obs, shape),
-            beta=beta,
+            beta=np.broadcast_to(beta, shape),
         )
 
     def marginals(self) -> dict[str, Any]:

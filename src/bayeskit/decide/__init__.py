@@ -1,4 +1,4 @@
-"""Decisions from posteriors: Bayesian A/B/n testing (exact), with more to come (bandits, active learning)."""
+"""Decisions from posteriors: Bayesian A/B/n testing (exact), bandits, streaming updates and active learning."""
 
 from bayeskit.decide._quadrature import compare_two, expected_max, prob_best, prob_greater
 from bayeskit.decide.ab import (
@@ -11,9 +11,14 @@ from bayeskit.decide.ab import (
     ab_test_continuous,
     ab_test_count,
 )
+from bayeskit.decide.bandits import POLICIES, REWARDS, BanditProblem, BanditSimulation, simulate
 
 __all__ = [
     "DECISIONS",
+    "POLICIES",
+    "REWARDS",
+    "BanditProblem",
+    "BanditSimulation",
     "PRIORS",
     "ABTestResult",
     "ArmResult",
@@ -25,4 +30,5 @@ __all__ = [
     "expected_max",
     "prob_best",
     "prob_greater",
+    "simulate",
 ]

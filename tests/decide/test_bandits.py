@@ -1,0 +1,119 @@
+"""Bandit simulations: Thompson sampling's regret grows like log t and beats epsilon-greedy; feedback delays work."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+import pytest
+
+from bayeskit.decide import BanditProblem, simulate
+
+
+def bernoulli_kl(p: float, q: float) -> float:
+    return p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
+
+
+@pytest.fixture(scope="module")
+def two_arms():
+    problem = BanditProblem.bernoulli([0.3, 0.5])
+    return simulate(jax.random.key(0), problem, 20_000, ("thompson", "epsilon-greedy"), num_seeds=48)
+
+
+@pytest.mark.statistical
+def test_thompson_regret_grows_logarithmically_at_the_lai_robbins_rate(two_arms):
+    curves, steps = two_arms.regret["thompson"], two_arms.steps
+    mean = curves.mean(axis=0)
+    at = {t: mean[np.searchsorted(steps, t)] for t in (2_000, 20_000)}
+    assert at[20_000] / at[2_000] < 2.0  # linear growth would give 10
+    # Slope against log t over the last decade, vs the asymptotic optimum gap / KL (Lai & Robbins).
+    window = steps >= 2_000
+    slope = np.polyfit(np.log(steps[window]), mean[window], 1)[0]
+    optimum = 0.2 / bernoulli_kl(0.3, 0.5)
+    assert 0.5 * optimum < slope < 2.0 * optimum, (slope, optimum)
+
+
+@pytest.mark.statistical
+def test_thompson_beats_epsilon_greedy(two_arms):
+    thompson, greedy = two_arms.regret["thompson"][:, -1], two_arms.regret["epsilon-greedy"][:, -1]
+    difference = greedy - thompson  # same seeds, so paired
+    assert difference.mean() > 4 * difference.std(ddof=1) / math.sqrt(len(difference))
+    # epsilon-greedy keeps exploring: about epsilon / K * gap * t regret, linear in t
+    assert greedy.mean() > 0.5 * 0.1 / 2 * 0.2 * 20_000
+
+
+@pytest.mark.statistical
+def test_linear_thompson_learns_the_context_and_beats_epsilon_greedy():
+    weights = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.5]])
+    result = simulate(jax.random.key(1), BanditProblem.linear(weights, 0.5), 4_000, num_seeds=16)
+    table = result.summary()
+    assert table.loc["thompson", "regret"] + 4 * table.loc["thompson", "se"] < table.loc["epsilon-greedy", "regret"]
+    assert table.loc["ucb", "regret"] < table.loc["epsilon-greedy", "regret"]
+    mean = result.regret["thompson"].mean(axis=0)
+    late = mean[-1] - mean[np.searchsorted(result.steps, 2_000)]
+    early = mean[np.searchsorted(result.steps, 2_000)]
+    assert late < 0.25 * early  # the second half costs far less than the first
+
+
+def test_feedback_that_never_arrives_leaves_thompson_at_the_prior():
+    problem = BanditProblem.bernoulli([0.2, 0.8])
+    late = simulate(jax.random.key(2), problem, 400, ("thompson",), num_seeds=20, batch_size=4, delay=100)
+    share = late.pulls["thompson"][:, 1].sum() / late.pulls["thompson"].sum()
+    assert abs(share - 0.5) < 4 * math.sqrt(0.25 / (20 * 400))
+    np.testing.assert_allclose(late.regret["thompson"].mean(axis=0)[-1], 0.5 * 0.6 * 400, rtol=0.05)
+    prompt = simulate(jax.random.key(2), problem, 400, ("thompson",), num_seeds=20, batch_size=4, delay=1)
+    assert prompt.pulls["thompson"][:, 1].sum() / prompt.pulls["thompson"].sum() > 0.85
+
+
+def test_same_key_same_result_and_shapes():
+    problem = BanditProblem.gaussian([0.0, 0.5, 1.0])
+    first = simulate(jax.random.key(3), problem, 300, ("thompson",), num_seeds=4)
+    again = simulate(jax.random.key(3), problem, 300, ("thompson",), num_seeds=4)
+    np.testing.assert_array_equal(first.regret["thompson"], again.regret["thompson"])
+    assert first.regret["thompson"].shape == (4, len(first.steps)) and first.steps[-1] == 300
+    assert first.pulls["thompson"].sum() == 4 * 300
+    assert np.all(np.diff(first.regret["thompson"], axis=1) >= 0)  # pseudo-regret never decreases
+    record = first.to_dict()
+    assert record["horizon"] == 300 and set(record["mean_regret"]) == {"thompson"}
+
+
+def test_poisson_thompson_finds_the_best_rate():
+    result = simulate(jax.random.key(4), BanditProblem.poisson([1.0, 2.0]), 1_000, ("thompson",), num_seeds=8)
+    assert result.summary().loc["thompson", "best arm share"] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: BanditProblem.bernoulli([0.5, 1.2]), r"Bernoulli arms are probabilities in \[0, 1\]"),
+        (lambda: BanditProblem.bernoulli([0.5]), "K >= 2 arms"),
+        (lambda: BanditProblem.poisson([1.0, -1.0]), "non-negative rates"),
+        (lambda: BanditProblem.gaussian([0.0, 1.0], noise_sd=0.0), "`noise_sd` must be a positive number"),
+        (lambda: BanditProblem.linear([1.0, 2.0]), r"\(K, d\) weights"),
+        (lambda: BanditProblem("beta", [0.1, 0.2]), "unknown reward 'beta'; choose one of"),
+        (lambda: BanditProblem.bernoulli(["a", "b"]), "`arms`"),
+    ],
+)
+def test_bad_problems_are_named(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"horizon": 0}, "`horizon` must be a whole number >= 1"),
+        ({"policies": ("greedy",)}, "unknown policy 'greedy'; choose one of"),
+        ({"policies": ()}, "`policies` is empty"),
+        ({"delay": -1}, "`delay` must be a whole number >= 0"),
+        ({"batch_size": 2.5}, "`batch_size` must be a whole number"),
+        ({"epsilon": 1.5}, r"`epsilon` must be a probability in \[0, 1\]"),
+        ({"key": 0}, "`key` must be a JAX PRNG key"),
+        ({"problem": [0.1, 0.2]}, "`problem` must be a BanditProblem"),
+    ],
+)
+def test_bad_simulation_settings_are_named(kwargs, message):
+    settings = {"key": jax.random.key(0), "problem": BanditProblem.bernoulli([0.1, 0.2]), "horizon": 10}
+    with pytest.raises((ValueError, TypeError), match=message):
+        simulate(**{**settings, **kwargs})
