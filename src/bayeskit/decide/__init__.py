@@ -11,10 +11,14 @@ from bayeskit.decide.ab import (
     ab_test_continuous,
     ab_test_count,
 )
+from bayeskit.decide.active import STRATEGIES, ActiveLearningResult, acquisition_scores, compare_strategies
 from bayeskit.decide.bandits import POLICIES, REWARDS, BanditProblem, BanditSimulation, simulate
+from bayeskit.decide.stream import update_stream
 
 __all__ = [
     "DECISIONS",
+    "STRATEGIES",
+    "ActiveLearningResult",
     "POLICIES",
     "REWARDS",
     "BanditProblem",
@@ -24,11 +28,14 @@ __all__ = [
     "ArmResult",
     "SensitivityRow",
     "ab_test_binary",
+    "acquisition_scores",
     "ab_test_continuous",
     "ab_test_count",
+    "compare_strategies",
     "compare_two",
     "expected_max",
     "prob_best",
     "prob_greater",
     "simulate",
+    "update_stream",
 ]
