@@ -109,6 +109,32 @@ def digits() -> pd.DataFrame:
     return frame
 
 
+def track() -> pd.DataFrame:
+    """A vehicle's 2-D track over 240 s (1 Hz): radar positions with 4 m noise and 6% missed detections.
+
+    The vehicle drives straight, turns left through a quarter circle, then speeds up;
+    ``true_x``/``true_y`` are kept so that the tracker's 95% bands can be checked.
+    """
+    rng = np.random.default_rng(1123)
+    steps = 240
+    speed = np.where(np.arange(steps) < 170, 12.0, 12.0 + 0.1 * (np.arange(steps) - 170))
+    heading = np.clip((np.arange(steps) - 80) / 60, 0.0, 1.0) * np.pi / 2
+    velocity = np.c_[speed * np.cos(heading), speed * np.sin(heading)]
+    truth = np.cumsum(velocity, axis=0) + np.array([100.0, -400.0])
+    observed = truth + rng.normal(0.0, 4.0, truth.shape)
+    missed = rng.random(steps) < 0.06
+    observed[missed] = np.nan
+    return pd.DataFrame(
+        {
+            "t": np.arange(steps, dtype=float),
+            "x": observed[:, 0].round(2),
+            "y": observed[:, 1].round(2),
+            "true_x": truth[:, 0].round(3),
+            "true_y": truth[:, 1].round(3),
+        }
+    )
+
+
 if __name__ == "__main__":
     DATA.mkdir(parents=True, exist_ok=True)
     coin_flips().to_csv(DATA / "coin_flips.csv", index=False)
@@ -119,5 +145,6 @@ if __name__ == "__main__":
     calibration_regression().to_csv(DATA / "calibration_regression.csv", index=False)
     uq_regression().to_csv(DATA / "uq_regression.csv", index=False)
     uq_classification().to_csv(DATA / "uq_classification.csv", index=False)
+    track().to_csv(DATA / "track.csv", index=False)
     digits().to_csv(DATA / "digits.csv.gz", index=False, compression={"method": "gzip", "mtime": 0})
     print(f"wrote {DATA}/coin_flips.csv and measurements.csv")

@@ -21,6 +21,10 @@ DATASETS = {
     "uq_classification": (
         "600 rows of three overlapping classes in 2-D (amber, blue, green; 200 each): columns x1, x2, label."
     ),
+    "track": (
+        "A vehicle's 2-D track, 240 s at 1 Hz: radar positions with 4 m noise and 6% missed detections (empty), "
+        "a left turn and an acceleration: columns t, x, y, and the true path true_x, true_y."
+    ),
     "digits": (
         "1,797 handwritten digits as 8x8 images of pixel counts 0-16 (UCI Optical Recognition of Handwritten "
         "Digits, test set; Alpaydin & Kaynak 1998; CC BY 4.0, as shipped by scikit-learn): columns p0..p63 "

@@ -36,8 +36,8 @@ def test_demo_writes_a_self_contained_report(demo_run):
     page = (out / "index.html").read_text()
     # 5 conjugate + 3 A/B + 3 calibration + 5 regression (intervals, trace, rank, predictive check, shrinkage)
     # + 3 neural-network regression (intervals, decomposition, calibration) + 3 classification (reliability,
-    # entropies, uncertainty map) + 3 VAE (ELBO terms, images, latent space)
-    assert page.count("data:image/png;base64,") == 25
+    # entropies, uncertainty map) + 3 VAE (ELBO terms, images, latent space) + track + bandit regret
+    assert page.count("data:image/png;base64,") == 27
     assert 'src="http' not in page and "<script src" not in page
     headings = ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor", "A/B test", "Calibration of a")
     for heading in (
@@ -45,6 +45,8 @@ def test_demo_writes_a_self_contained_report(demo_run):
         "Bayesian gaussian regression of log_invest",
         "Neural network uncertainty: ensemble",
         "Variational autoencoder",
+        "Tracking: bundled track",
+        "Bandit simulation: bernoulli arms",
     ):
         assert heading in page
 
@@ -68,6 +70,10 @@ def test_demo_json_on_stdout_and_messages_on_stderr(demo_run):
     assert payload["uq"]["classification"]["metrics"]["accuracy"] > 0.8
     vae = payload["vae"]["held_out"]
     assert vae["kl"] > 0 and vae["elbo"] < vae["log_likelihood_iw100"] < 0
+    check = payload["track"]["check_against_truth"]
+    assert check["rmse_smoothed"] < check["rmse_filtered"] < check["rmse_raw"]
+    regret = {row["policy"]: row["regret"] for row in payload["bandit"]}
+    assert regret["thompson"] < regret["epsilon-greedy"] and regret["thompson"] < regret["ucb"]
     fit = payload["fit"]
     assert fit["trustworthy"] and fit["group"] == "firm" and fit["summary"]["log_value"]["mean"] > 0
 

@@ -78,6 +78,24 @@ def _vae(report: Report) -> dict[str, Any]:
     return {key: value for key, value in results.items() if not key.startswith("_")}
 
 
+def _track(report: Report) -> dict[str, Any]:
+    from bayeskit.cli.track import run_track
+    from bayeskit.report.sequential import add_track_sections
+
+    result = run_track(None, None, None, None, None, None)
+    add_track_sections(report, result)
+    return {key: value for key, value in result.items() if not key.startswith("_")}
+
+
+def _bandit(report: Report) -> dict[str, Any]:
+    from bayeskit.cli.bandit import run_bandit
+    from bayeskit.report.sequential import add_bandit_sections
+
+    result = run_bandit("0.04,0.05,0.06", "bernoulli", 20_000, 50, 1, 0, 0.1, 1.0, 0, progress=False)
+    add_bandit_sections(report, result)
+    return result.summary().reset_index().to_dict(orient="records")
+
+
 # Each later workflow adds a (name, section builder) pair here; the demo runs them in order.
 SECTIONS = [
     ("conjugate", _conjugate),
@@ -86,6 +104,8 @@ SECTIONS = [
     ("fit", _fit),
     ("uq", _uq),
     ("vae", _vae),
+    ("track", _track),
+    ("bandit", _bandit),
 ]
 
 

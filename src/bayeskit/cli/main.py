@@ -344,6 +344,89 @@ def optimize(
         stderr_console().print(f"wrote {written}")
 
 
+@app.command()
+@handle_errors
+def track(
+    data: Path | None = typer.Argument(None, help="CSV of positions over time; omit to run the bundled track."),
+    cols: str | None = typer.Option(None, "--cols", help="Comma-separated position columns (default: x,y[,z])."),
+    time_col: str | None = typer.Option(None, "--time-col", help="Time column (regular steps); sets the step."),
+    dt: float | None = typer.Option(None, "--dt", help="Time step when there is no time column (default 1)."),
+    process_noise: float | None = typer.Option(
+        None, "--process-noise", help="Acceleration noise density (learned by maximum likelihood if omitted)."
+    ),
+    measurement_noise: float | None = typer.Option(
+        None, "--measurement-noise", help="Position noise variance (learned by maximum likelihood if omitted)."
+    ),
+    prob: float = typer.Option(0.95, "--prob", help="Credible mass of the bands."),
+    json_output: bool = typer.Option(False, "--json", help="Print the fit and the smoothed track as JSON."),
+    report: Path | None = typer.Option(None, "--report", help="Write an HTML report with the track figure."),
+) -> None:
+    """Kalman filter and RTS smoother on noisy positions (constant velocity); empty cells are missed detections."""
+    from bayeskit.cli._output import print_json, stderr_console, stdout_console
+    from bayeskit.cli.track import print_track, run_track, to_json
+
+    if report is not None and report.is_dir():
+        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    columns = [c.strip() for c in cols.split(",") if c.strip()] if cols else None
+    messages = stderr_console()
+    with messages.status("fitting the tracker"):
+        result = run_track(data, columns, time_col, dt, process_noise, measurement_noise, prob)
+    if json_output:
+        print_json(to_json(result))
+    else:
+        print_track(stdout_console(), result)
+    if report is not None:
+        from bayeskit.report import Report
+        from bayeskit.report.sequential import add_track_sections
+
+        written = add_track_sections(Report("Tracking"), result).save(report)
+        messages.print(f"wrote {written}")
+
+
+bandit_app = typer.Typer(help="Bandit policies: simulate Thompson sampling against UCB and epsilon-greedy.")
+app.add_typer(bandit_app, name="bandit")
+
+
+@bandit_app.command("simulate")
+@handle_errors
+def bandit_simulate(
+    arms: str = typer.Option(
+        "0.04,0.05,0.06", "--arms", help="Arm means (Bernoulli: probabilities); linear: weight rows split by ';'."
+    ),
+    reward: str = typer.Option("bernoulli", "--reward", help="bernoulli | poisson | gaussian | linear."),
+    horizon: int = typer.Option(100_000, "--horizon", help="Pulls per run."),
+    seeds: int = typer.Option(100, "--seeds", help="Independent runs per policy."),
+    batch_size: int = typer.Option(1, "--batch-size", help="Pulls chosen per posterior update (batched feedback)."),
+    delay: int = typer.Option(0, "--delay", help="Rounds before a reward reaches the policy (delayed feedback)."),
+    epsilon: float = typer.Option(0.1, "--epsilon", help="Exploration rate of epsilon-greedy."),
+    noise_sd: float = typer.Option(1.0, "--noise-sd", help="Reward noise sd (gaussian and linear rewards)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    json_output: bool = typer.Option(False, "--json", help="Print the summary and mean regret curves as JSON."),
+    report: Path | None = typer.Option(
+        Path("bandit.html"), "--report", help="HTML report with the regret curves ('' to skip)."
+    ),
+) -> None:
+    """Simulate Thompson sampling, UCB and epsilon-greedy; print their regret and write the curves."""
+    from bayeskit.cli._output import print_json, stderr_console, stdout_console
+    from bayeskit.cli.bandit import print_bandit, run_bandit
+
+    if report is not None and str(report) in ("", "."):
+        report = None
+    if report is not None and report.is_dir():
+        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    result = run_bandit(arms, reward, horizon, seeds, batch_size, delay, epsilon, noise_sd, seed)
+    if json_output:
+        print_json(result.to_dict())
+    else:
+        print_bandit(stdout_console(), result)
+    if report is not None:
+        from bayeskit.report import Report
+        from bayeskit.report.sequential import add_bandit_sections
+
+        written = add_bandit_sections(Report("Bandit simulation"), result).save(report)
+        stderr_console().print(f"wrote {written}")
+
+
 def _print_metrics(console, title: str, summaries: dict) -> None:
     from rich.table import Table
 
