@@ -91,9 +91,16 @@ def main() -> None:
     print(f"wrote {RESULTS}", file=sys.stderr)
 
 
-# Sections written by their own scripts (benchmarks/uci.py, by hand from benchmarks/bench_ensemble.py): kept as
-# they are when this script rewrites the file, since they take long or need a GPU to reproduce.
-KEPT_HEADINGS = ("## UCI regression", "## Deep ensembles: members in one vmap")
+# Sections written by their own scripts (benchmarks/uci.py, bench_ensemble.py, bench_gp.py, bench_bo.py,
+# bench_sequential.py; each section names its command): kept as they are when this script rewrites the file,
+# since they take long or need a GPU to reproduce.
+KEPT_HEADINGS = (
+    "## UCI regression",
+    "## Deep ensembles: members in one vmap",
+    "## Gaussian processes: exact GP fit",
+    "## Bayesian optimization:",
+    "## Sequential inference:",
+)
 
 
 def _kept_sections() -> str:
