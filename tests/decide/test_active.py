@@ -71,6 +71,28 @@ def test_variance_picking_beats_random_picking_on_the_bundled_table():
     assert table.loc["variance", "final rmse"] == pytest.approx(final["variance"].mean())
 
 
+@pytest.mark.parametrize("method", ["ensemble", "mc-dropout"])
+def test_network_posteriors_drive_the_loop_too(method):
+    from bayeskit.nn import DeepEnsemble, MCDropout
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-2, 2, (80, 1))
+    y = np.sin(2 * x[:, 0]) + 0.1 * rng.normal(size=80)
+
+    def make_model():
+        if method == "ensemble":
+            return DeepEnsemble(members=3, hidden=(16,), epochs=30, patience=30, seed=0)
+        return MCDropout(hidden=(16,), epochs=30, patience=30, seed=0)
+
+    result = compare_strategies(
+        make_model, x[:60], y[:60], x[60:], y[60:], strategies=("bald",), initial=8, batch_size=4, rounds=1,
+        num_seeds=1,
+    )
+    picked = result.picked["bald"][0]
+    assert result.curves["bald"]["rmse"].shape == (1, 2) and len(set(picked.tolist())) == 12
+    assert np.all(np.isfinite(result.curves["bald"]["nll"]))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

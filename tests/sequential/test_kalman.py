@@ -181,6 +181,13 @@ def test_smoother_output_from_core_functions(model, series):
     np.testing.assert_allclose(np.asarray(smoothed.means), model.smooth(series).means, atol=1e-12)
 
 
+def test_the_callers_arrays_stay_writable_and_unchanged():
+    transition = np.eye(2)
+    LinearGaussianSSM(transition, np.eye(2), np.array([[1.0, 0.0]]), 1.0, np.zeros(2), np.eye(2))
+    transition[0, 0] = 0.5  # still the caller's own, writable array
+    assert transition.flags.writeable
+
+
 def test_estimate_api(model, series):
     smoothed = model.smooth(series)
     low, high = smoothed.interval(0.9)

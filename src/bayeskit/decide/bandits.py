@@ -241,6 +241,16 @@ def _compiled_run(policy, reward, num_arms, num_features, num_rounds, batch_size
     return jax.jit(jax.vmap(run, (0, None, None, None)))
 
 
+@lru_cache(maxsize=64)
+def _executable(policy, reward, num_arms, num_features, num_rounds, batch_size, delay, num_seeds):
+    """The simulation compiled ahead of time for ``num_seeds`` seeds, so that runs are timed without compilation."""
+    run = _compiled_run(policy, reward, num_arms, num_features, num_rounds, batch_size, delay)
+    keys = jax.random.split(jax.random.key(0), num_seeds)
+    means_shape = (num_arms, num_features) if reward == "linear" else (num_arms,)
+    scalar = jnp.float32(0.0)
+    return run.lower(keys, jnp.zeros(means_shape, jnp.float32), scalar, scalar).compile()
+
+
 # ---------------------------------------------------------------- shell
 
 
@@ -249,7 +259,8 @@ class BanditSimulation:
     """Cumulative pseudo-regret curves and pull counts of each policy over many seeds.
 
     ``regret[policy]`` is ``(num_seeds, len(steps))``: cumulative regret after ``steps``
-    pulls; ``pulls[policy]`` is ``(num_seeds, K)``; ``seconds[policy]`` the wall time.
+    pulls; ``pulls[policy]`` is ``(num_seeds, K)``; ``seconds[policy]`` the wall time of the
+    simulation (compilation, once per configuration, is in ``settings["compile_seconds"]``).
     """
 
     problem: BanditProblem
@@ -399,24 +410,19 @@ def simulate(
     steps = _checkpoints(horizon, num_points)
     keys = jax.random.split(key, int(num_seeds))
     means = jnp.asarray(problem.means, jnp.float32)
-    regret, pulls, seconds = {}, {}, {}
+    regret, pulls, seconds, compile_seconds = {}, {}, {}, {}
+    batch_size, delay = int(batch_size), int(delay)
     with progress_bar("simulating policies", len(policies), progress) as advance:
         for policy in policies:
-            run = _compiled_run(
-                policy,
-                problem.reward,
-                problem.num_arms,
-                problem.num_features,
-                num_rounds,
-                int(batch_size),
-                int(delay),
-            )
+            config = (policy, problem.reward, problem.num_arms, problem.num_features, num_rounds, batch_size, delay)
+            start = time.perf_counter()
+            run = _executable(*config, int(num_seeds))
+            compile_seconds[policy] = time.perf_counter() - start
             start = time.perf_counter()
             curves, counts = run(keys, means, jnp.float32(problem.noise_sd), jnp.float32(epsilon))
             curves = np.asarray(curves)[:, steps - 1]
             seconds[policy] = time.perf_counter() - start
             regret[policy], pulls[policy] = curves, np.asarray(counts)
             advance(1)
-    return BanditSimulation(
-        problem, horizon, steps, regret, pulls, seconds, int(batch_size), int(delay), {"epsilon": float(epsilon)}
-    )
+    settings = {"epsilon": float(epsilon), "compile_seconds": compile_seconds}
+    return BanditSimulation(problem, horizon, steps, regret, pulls, seconds, batch_size, delay, settings)

@@ -136,6 +136,7 @@ class LinearGaussianSSM:
         if np.linalg.eigvalsh(fields["observation_cov"]).min() <= 0:
             raise ValueError("`observation_cov` must be positive definite (every observation needs some noise).")
         for name, value in fields.items():
+            value = np.array(value)  # a copy: freezing it must not freeze the caller's array
             value.setflags(write=False)
             object.__setattr__(self, name, value)
 

@@ -40,7 +40,7 @@ from jax.scipy.linalg import cho_factor, cho_solve
 from jax.scipy.special import logsumexp
 
 from bayeskit._rng import check_jax_key
-from bayeskit._validate import check_choice
+from bayeskit._validate import as_float_array, check_choice
 from bayeskit.sequential.estimate import StateEstimate
 from bayeskit.sequential.kalman import LOG_2PI, masked_update
 from bayeskit.sequential.linear import LinearGaussianSSM, _matrix, check_series
@@ -251,7 +251,7 @@ class NonlinearSSM:
         for name in ("transition_fn", "observation_fn"):
             if not callable(getattr(self, name)):
                 raise TypeError(f"`{name}` must be a function of the state; got {type(getattr(self, name)).__name__}.")
-        mean = np.atleast_1d(np.asarray(self.initial_mean, dtype=float))
+        mean = np.atleast_1d(as_float_array(self.initial_mean, "initial_mean"))
         dimension = mean.shape[0]
         if mean.ndim != 1 or not np.all(np.isfinite(mean)):
             raise ValueError(f"`initial_mean` must be a 1-D array of finite numbers; got shape {mean.shape}.")
