@@ -85,7 +85,15 @@ def test_network_posteriors_drive_the_loop_too(method):
         return MCDropout(hidden=(16,), epochs=30, patience=30, seed=0)
 
     result = compare_strategies(
-        make_model, x[:60], y[:60], x[60:], y[60:], strategies=("bald",), initial=8, batch_size=4, rounds=1,
+        make_model,
+        x[:60],
+        y[:60],
+        x[60:],
+        y[60:],
+        strategies=("bald",),
+        initial=8,
+        batch_size=4,
+        rounds=1,
         num_seeds=1,
     )
     picked = result.picked["bald"][0]
