@@ -27,9 +27,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
 
-# Two workers, whole files each (module fixtures and compiled JAX programs stay shared within a file).
+# Two workers, whole files each (module fixtures and compiled JAX programs stay shared within a file); the 15
+# slowest tests are listed so that the suite's time (limit: 15 minutes on 2 cores) stays watched.
 test: lint
-	$(BIN)/pytest -q -n 2 --dist loadfile --doctest-modules --doctest-glob=README.md src tests README.md
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15 --doctest-modules --doctest-glob=README.md src tests README.md
 
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/pytest -q -m "not statistical" tests

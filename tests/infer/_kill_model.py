@@ -21,3 +21,27 @@ def run(checkpoint):
     from bayeskit.infer import nuts
 
     return nuts(logistic, X, y=Y, key=jax.random.key(3), checkpoint=checkpoint, **SETTINGS)
+
+
+def run_until_killed(checkpoint, kill_after):
+    """Run, and SIGKILL this very process shortly after the first checkpoint with ``done >= kill_after``.
+
+    The kill comes from inside the child (a timer thread started by the checkpoint write),
+    so it lands mid-run however slowly a loaded machine schedules the parent test.
+    """
+    import importlib
+    import os
+    import signal
+    import threading
+
+    nuts_module = importlib.import_module("bayeskit.infer.nuts")  # the module (the package re-exports the function)
+
+    write = nuts_module.write_checkpoint
+
+    def write_then_maybe_die(path, meta, arrays):
+        write(path, meta, arrays)
+        if meta["done"] >= kill_after:
+            threading.Timer(0.01, os.kill, (os.getpid(), signal.SIGKILL)).start()
+
+    nuts_module.write_checkpoint = write_then_maybe_die
+    run(checkpoint)
