@@ -68,6 +68,23 @@ def _symmetrize(matrix: jax.Array) -> jax.Array:
     return 0.5 * (matrix + matrix.T)
 
 
+def mask_noise(covariance: jax.Array, observed: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``covariance`` with missing entries made inert (unit variance, no correlation), and the 0/1 weights."""
+    weight = observed.astype(covariance.dtype)
+    return covariance * jnp.outer(weight, weight) + jnp.diag(1.0 - weight), weight
+
+
+def gaussian_log_density(factor: tuple, residuals: jax.Array, num_observed: jax.Array) -> jax.Array:
+    """``log N(r; 0, L L^T)`` for residuals ``(m,)`` or ``(n, m)`` whose missing entries are zero.
+
+    Each inert entry (zero residual, unit variance) adds nothing but its ``log 2 pi``
+    term, so only ``num_observed`` of those are counted.
+    """
+    log_det = 2.0 * jnp.sum(jnp.log(jnp.diagonal(factor[0])))
+    whitened = jax.scipy.linalg.solve_triangular(factor[0], residuals.T, lower=True)
+    return -0.5 * (jnp.sum(whitened**2, axis=0) + log_det + num_observed * LOG_2PI)
+
+
 def masked_update(mean, cov, y, observed, observation, observation_cov, predicted_observation=None):
     """Condition ``N(mean, cov)`` on the observed entries of ``y = observation @ x + noise``.
 
@@ -77,11 +94,9 @@ def masked_update(mean, cov, y, observed, observation, observation_cov, predicte
     is ``h(mean)`` for the extended filter, where ``observation`` is the Jacobian of ``h``.
     Returns the posterior mean, covariance and ``log p(y_observed | past)``.
     """
-    weight = observed.astype(mean.dtype)
-    both = weight[:, None] * weight[None, :]
+    noise, weight = mask_noise(observation_cov, observed)
     predicted = observation @ mean if predicted_observation is None else predicted_observation
     observation = observation * weight[:, None]
-    noise = observation_cov * both + jnp.diag(1.0 - weight)
     residual = jnp.where(observed, y - predicted, 0.0)
     innovation_cov = _symmetrize(observation @ cov @ observation.T + noise)
     factor = cho_factor(innovation_cov, lower=True)
@@ -89,9 +104,7 @@ def masked_update(mean, cov, y, observed, observation, observation_cov, predicte
     new_mean = mean + gain @ residual
     keep = jnp.eye(mean.shape[0], dtype=mean.dtype) - gain @ observation
     new_cov = _symmetrize(keep @ cov @ keep.T + gain @ noise @ gain.T)  # Joseph form
-    log_det = 2.0 * jnp.sum(jnp.log(jnp.diagonal(factor[0])))
-    log_density = -0.5 * (residual @ cho_solve(factor, residual) + log_det + jnp.sum(weight) * LOG_2PI)
-    return new_mean, new_cov, log_density
+    return new_mean, new_cov, gaussian_log_density(factor, residual, jnp.sum(weight))
 
 
 def kalman_filter(params: SSMParams, y: jax.Array) -> FilterOutput:

@@ -42,7 +42,7 @@ from jax.scipy.special import logsumexp
 from bayeskit._rng import check_jax_key
 from bayeskit._validate import as_float_array, check_choice
 from bayeskit.sequential.estimate import StateEstimate
-from bayeskit.sequential.kalman import LOG_2PI, masked_update
+from bayeskit.sequential.kalman import gaussian_log_density, mask_noise, masked_update
 from bayeskit.sequential.linear import LinearGaussianSSM, _matrix, check_series
 
 __all__ = [
@@ -115,18 +115,15 @@ def unscented_kalman_filter(
     def step(carry, inputs):
         mean, cov = carry
         y_t, observed_t = inputs
-        weight = observed_t.astype(mean.dtype)
         predicted, innovation_cov, cross_cov = _unscented(observation_fn, mean, cov, alpha, beta, kappa)
-        innovation_cov = innovation_cov + params.observation_cov
-        innovation_cov = _symmetrize(innovation_cov * jnp.outer(weight, weight) + jnp.diag(1.0 - weight))
+        innovation_cov, weight = mask_noise(_symmetrize(innovation_cov + params.observation_cov), observed_t)
         cross_cov = cross_cov * weight[None, :]
         residual = jnp.where(observed_t, y_t - predicted, 0.0)
         factor = cho_factor(innovation_cov, lower=True)
         gain = cho_solve(factor, cross_cov.T).T
         mean = mean + gain @ residual
         cov = _symmetrize(cov - gain @ innovation_cov @ gain.T)
-        log_det = 2.0 * jnp.sum(jnp.log(jnp.diagonal(factor[0])))
-        log_density = -0.5 * (residual @ cho_solve(factor, residual) + log_det + jnp.sum(weight) * LOG_2PI)
+        log_density = gaussian_log_density(factor, residual, jnp.sum(weight))
         next_mean, next_cov, _ = _unscented(transition_fn, mean, cov, alpha, beta, kappa)
         return (next_mean, _symmetrize(next_cov + params.transition_cov)), (mean, cov, log_density)
 
@@ -163,13 +160,9 @@ def bootstrap_particle_filter(
         particles, log_weights = carry
         y_t, observed_t, key_t = inputs
         key_resample, key_move = jax.random.split(key_t)
-        weight = observed_t.astype(particles.dtype)
-        noise = params.observation_cov * jnp.outer(weight, weight) + jnp.diag(1.0 - weight)
-        factor = cho_factor(noise, lower=True)
+        noise, weight = mask_noise(params.observation_cov, observed_t)
         residuals = jnp.where(observed_t, y_t - jax.vmap(observation_fn)(particles), 0.0)
-        log_det = 2.0 * jnp.sum(jnp.log(jnp.diagonal(factor[0])))
-        quadratic = jnp.sum(residuals * cho_solve(factor, residuals.T).T, axis=1)
-        log_density = -0.5 * (quadratic + log_det + jnp.sum(weight) * LOG_2PI)
+        log_density = gaussian_log_density(cho_factor(noise, lower=True), residuals, jnp.sum(weight))
         updated = log_weights + log_density
         increment = logsumexp(updated) - logsumexp(log_weights)
         updated = updated - logsumexp(updated)
