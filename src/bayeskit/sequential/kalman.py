@@ -64,7 +64,8 @@ class SmootherOutput(NamedTuple):
     log_likelihood: jax.Array  # ()
 
 
-def _symmetrize(matrix: jax.Array) -> jax.Array:
+def symmetrize(matrix: jax.Array) -> jax.Array:
+    """``(A + A^T) / 2``: removes the round-off asymmetry of covariance updates."""
     return 0.5 * (matrix + matrix.T)
 
 
@@ -98,12 +99,12 @@ def masked_update(mean, cov, y, observed, observation, observation_cov, predicte
     predicted = observation @ mean if predicted_observation is None else predicted_observation
     observation = observation * weight[:, None]
     residual = jnp.where(observed, y - predicted, 0.0)
-    innovation_cov = _symmetrize(observation @ cov @ observation.T + noise)
+    innovation_cov = symmetrize(observation @ cov @ observation.T + noise)
     factor = cho_factor(innovation_cov, lower=True)
     gain = cho_solve(factor, observation @ cov).T  # (d, m)
     new_mean = mean + gain @ residual
     keep = jnp.eye(mean.shape[0], dtype=mean.dtype) - gain @ observation
-    new_cov = _symmetrize(keep @ cov @ keep.T + gain @ noise @ gain.T)  # Joseph form
+    new_cov = symmetrize(keep @ cov @ keep.T + gain @ noise @ gain.T)  # Joseph form
     return new_mean, new_cov, gaussian_log_density(factor, residual, jnp.sum(weight))
 
 
@@ -129,7 +130,7 @@ def kalman_filter(params: SSMParams, y: jax.Array) -> FilterOutput:
             predicted_mean, predicted_cov, y_t, observed_t, params.observation, params.observation_cov
         )
         next_mean = params.transition @ mean
-        next_cov = _symmetrize(params.transition @ cov @ params.transition.T + params.transition_cov)
+        next_cov = symmetrize(params.transition @ cov @ params.transition.T + params.transition_cov)
         return (next_mean, next_cov), (mean, cov, predicted_mean, predicted_cov, log_density)
 
     _, (means, covs, predicted_means, predicted_covs, log_densities) = jax.lax.scan(
@@ -147,7 +148,7 @@ def rts_smoother(params: SSMParams, filtered: FilterOutput) -> SmootherOutput:
         factor = cho_factor(next_predicted_cov, lower=True)
         gain = cho_solve(factor, params.transition @ cov).T  # cov F^T P_pred^-1
         smoothed_mean = mean + gain @ (next_mean - next_predicted_mean)
-        smoothed_cov = _symmetrize(cov + gain @ (next_cov - next_predicted_cov) @ gain.T)
+        smoothed_cov = symmetrize(cov + gain @ (next_cov - next_predicted_cov) @ gain.T)
         return (smoothed_mean, smoothed_cov), (smoothed_mean, smoothed_cov)
 
     last = (filtered.means[-1], filtered.covariances[-1])

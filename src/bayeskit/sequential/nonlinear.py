@@ -42,7 +42,7 @@ from jax.scipy.special import logsumexp
 from bayeskit._rng import check_jax_key
 from bayeskit._validate import as_float_array, check_choice
 from bayeskit.sequential.estimate import StateEstimate
-from bayeskit.sequential.kalman import gaussian_log_density, mask_noise, masked_update
+from bayeskit.sequential.kalman import gaussian_log_density, mask_noise, masked_update, symmetrize
 from bayeskit.sequential.linear import LinearGaussianSSM, _matrix, check_series
 
 __all__ = [
@@ -64,8 +64,25 @@ class NoiseParams(NamedTuple):
     initial_cov: jax.Array  # (d, d)
 
 
-def _symmetrize(matrix):
-    return 0.5 * (matrix + matrix.T)
+@dataclass(frozen=True)
+class _LinearMap:
+    """``x -> matrix @ x`` with equality by value, so equal linear models share compiled filters."""
+
+    shape: tuple[int, ...]
+    entries: tuple[float, ...]
+
+    def __call__(self, x):
+        return jnp.asarray(self.entries, x.dtype).reshape(self.shape) @ x
+
+    @classmethod
+    def of(cls, matrix: np.ndarray) -> _LinearMap:
+        return cls(tuple(matrix.shape), tuple(float(v) for v in matrix.ravel()))
+
+
+def _value_and_jacobian(fn, x):
+    """``fn(x)`` and its Jacobian from one forward-mode pass."""
+    jacobian, value = jax.jacfwd(lambda z: (lambda v: (v, v))(fn(z)), has_aux=True)(x)
+    return value, jacobian
 
 
 def extended_kalman_filter(transition_fn, observation_fn, params: NoiseParams, y: jax.Array):
@@ -74,13 +91,11 @@ def extended_kalman_filter(transition_fn, observation_fn, params: NoiseParams, y
     def step(carry, inputs):
         mean, cov = carry
         y_t, observed_t = inputs
-        jacobian = jax.jacfwd(observation_fn)(mean)
-        mean, cov, log_density = masked_update(
-            mean, cov, y_t, observed_t, jacobian, params.observation_cov, observation_fn(mean)
-        )
-        transition = jax.jacfwd(transition_fn)(mean)
-        next_cov = _symmetrize(transition @ cov @ transition.T + params.transition_cov)
-        return (transition_fn(mean), next_cov), (mean, cov, log_density)
+        predicted, jacobian = _value_and_jacobian(observation_fn, mean)
+        mean, cov, log_density = masked_update(mean, cov, y_t, observed_t, jacobian, params.observation_cov, predicted)
+        next_mean, transition = _value_and_jacobian(transition_fn, mean)
+        next_cov = symmetrize(transition @ cov @ transition.T + params.transition_cov)
+        return (next_mean, next_cov), (mean, cov, log_density)
 
     _, (means, covs, log_densities) = jax.lax.scan(step, (params.initial_mean, params.initial_cov), (y, ~jnp.isnan(y)))
     return means, covs, jnp.sum(log_densities)
@@ -116,16 +131,16 @@ def unscented_kalman_filter(
         mean, cov = carry
         y_t, observed_t = inputs
         predicted, innovation_cov, cross_cov = _unscented(observation_fn, mean, cov, alpha, beta, kappa)
-        innovation_cov, weight = mask_noise(_symmetrize(innovation_cov + params.observation_cov), observed_t)
+        innovation_cov, weight = mask_noise(symmetrize(innovation_cov + params.observation_cov), observed_t)
         cross_cov = cross_cov * weight[None, :]
         residual = jnp.where(observed_t, y_t - predicted, 0.0)
         factor = cho_factor(innovation_cov, lower=True)
         gain = cho_solve(factor, cross_cov.T).T
         mean = mean + gain @ residual
-        cov = _symmetrize(cov - gain @ innovation_cov @ gain.T)
+        cov = symmetrize(cov - gain @ innovation_cov @ gain.T)
         log_density = gaussian_log_density(factor, residual, jnp.sum(weight))
         next_mean, next_cov, _ = _unscented(transition_fn, mean, cov, alpha, beta, kappa)
-        return (next_mean, _symmetrize(next_cov + params.transition_cov)), (mean, cov, log_density)
+        return (next_mean, symmetrize(next_cov + params.transition_cov)), (mean, cov, log_density)
 
     _, (means, covs, log_densities) = jax.lax.scan(step, (params.initial_mean, params.initial_cov), (y, ~jnp.isnan(y)))
     return means, covs, jnp.sum(log_densities)
@@ -275,11 +290,10 @@ class NonlinearSSM:
     @classmethod
     def from_linear(cls, model: LinearGaussianSSM) -> NonlinearSSM:
         """The same model with ``x -> F x`` and ``x -> H x`` as functions (for the particle filter)."""
-        transition, observation = model.transition, model.observation  # float64 NumPy, cast per call
         return cls(
-            lambda x: jnp.asarray(transition, x.dtype) @ x,
+            _LinearMap.of(model.transition),
             model.transition_cov,
-            lambda x: jnp.asarray(observation, x.dtype) @ x,
+            _LinearMap.of(model.observation),
             model.observation_cov,
             model.initial_mean,
             model.initial_cov,
@@ -317,10 +331,10 @@ class NonlinearSSM:
             raise ValueError("non-linear filters take one series (T, m) at a time.")
         with jax.enable_x64(True):
             if method == "ekf":
-                run = _compiled_ekf(self.transition_fn, self.observation_fn)
+                run = _cached("ekf", self.transition_fn, self.observation_fn)
                 means, covs, log_likelihood = run(self.noise_params(), jnp.asarray(y))
             else:
-                run = _compiled_ukf(self.transition_fn, self.observation_fn)
+                run = _cached("ukf", self.transition_fn, self.observation_fn)
                 means, covs, log_likelihood = run(self.noise_params(), jnp.asarray(y), alpha, beta, kappa)
             means, covs, log_likelihood = np.asarray(means), np.asarray(covs), np.asarray(log_likelihood)
         if not (np.isfinite(log_likelihood) and np.all(np.isfinite(means))):
@@ -347,7 +361,7 @@ class NonlinearSSM:
         if y.ndim != 2:
             raise ValueError("the particle filter takes one series (T, m) at a time.")
         with jax.enable_x64(True):
-            run = _compiled_particles(self.transition_fn, self.observation_fn, int(num_particles))
+            run = _cached("particles", self.transition_fn, self.observation_fn, int(num_particles))
             out = run(key, self.noise_params(), jnp.asarray(y), float(ess_threshold))
             means, covs, ess, resampled, log_likelihood = (np.asarray(a) for a in out)
         return ParticleEstimate(means, covs, log_likelihood, "particle", ess, resampled)
@@ -355,6 +369,7 @@ class NonlinearSSM:
 
 @lru_cache(maxsize=32)
 def _cached(kind, *static):
+    """The jitted filter of ``kind`` for these functions (and particle count), compiled once per model."""
     if kind == "ekf":
         return jax.jit(partial(extended_kalman_filter, *static))
     if kind == "ukf":
@@ -365,15 +380,3 @@ def _cached(kind, *static):
         return bootstrap_particle_filter(key, transition_fn, observation_fn, params, y, num_particles, threshold)
 
     return jax.jit(run)
-
-
-def _compiled_ekf(transition_fn, observation_fn):
-    return _cached("ekf", transition_fn, observation_fn)
-
-
-def _compiled_ukf(transition_fn, observation_fn):
-    return _cached("ukf", transition_fn, observation_fn)
-
-
-def _compiled_particles(transition_fn, observation_fn, num_particles):
-    return _cached("particles", transition_fn, observation_fn, num_particles)

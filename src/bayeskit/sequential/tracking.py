@@ -136,9 +136,8 @@ def fit_tracker(positions: Any, dt: float = 1.0, process_noise: float | None = N
     for name, value in fixed.items():
         if value is not None:
             check_positive(as_float_array(value, name), name)
-    free = [name for name, value in fixed.items() if value is None]
-    if free:
-        fixed.update(_maximize_likelihood(positions, dt, dims, initial_mean, initial_cov, fixed, free))
+    if process_noise is None or measurement_noise is None:
+        fixed = _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed)
     model = constant_velocity(dt, fixed["process_noise"], fixed["measurement_noise"], dims, initial_mean, initial_cov)
     return TrackFit(
         model,
@@ -151,33 +150,35 @@ def fit_tracker(positions: Any, dt: float = 1.0, process_noise: float | None = N
     )
 
 
-def _maximize_likelihood(positions, dt, dims, initial_mean, initial_cov, fixed, free) -> dict[str, float]:
+@jax.jit
+@jax.value_and_grad
+def _negative_log_likelihood(log_noise, y, dt, initial_mean, initial_cov):
+    """``-log p(y)`` at ``(log process noise, log measurement noise)``; compiled once per data shape."""
+    params = constant_velocity_params(dt, jnp.exp(log_noise[0]), jnp.exp(log_noise[1]), y.shape[1])
+    return -kalman_filter(params._replace(initial_mean=initial_mean, initial_cov=initial_cov), y).log_likelihood
+
+
+def _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed) -> dict[str, float]:
+    """Maximum-likelihood noise levels; a level given in ``fixed`` is held there (L-BFGS-B bounds)."""
     differences = np.diff(positions, axis=0)
     start = {
         "process_noise": float(np.nanvar(np.diff(differences, axis=0)) / dt**3 + 1e-6),
         "measurement_noise": float(np.nanvar(differences) / 2 + 1e-6),
     }
+    names = ("process_noise", "measurement_noise")
+    bounds = [(-25.0, 25.0) if fixed[n] is None else (np.log(fixed[n]),) * 2 for n in names]
+    start_point = [start[n] if fixed[n] is None else fixed[n] for n in names]
     with jax.enable_x64(True):
-        y = jnp.asarray(positions, jnp.float64)
+        arguments = (
+            jnp.asarray(positions, jnp.float64),
+            jnp.asarray(dt, jnp.float64),
+            jnp.asarray(initial_mean, jnp.float64),
+            jnp.asarray(initial_cov, jnp.float64),
+        )
 
-        def negative_log_likelihood(log_values):
-            values = {**fixed, **dict(zip(free, jnp.exp(log_values), strict=True))}
-            params = constant_velocity_params(
-                dt, values["process_noise"], values["measurement_noise"], dims, initial_mean, initial_cov
-            )
-            return -kalman_filter(params, y).log_likelihood
-
-        value_and_grad = jax.jit(jax.value_and_grad(negative_log_likelihood))
-
-        def objective(log_values):
-            value, gradient = value_and_grad(jnp.asarray(log_values))
+        def objective(log_noise):
+            value, gradient = _negative_log_likelihood(jnp.asarray(log_noise, jnp.float64), *arguments)
             return float(value), np.asarray(gradient, dtype=float)
 
-        result = optimize.minimize(
-            objective,
-            np.log([start[name] for name in free]),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-25.0, 25.0)] * len(free),
-        )
-    return dict(zip(free, np.exp(result.x).tolist(), strict=True))
+        result = optimize.minimize(objective, np.log(start_point), jac=True, method="L-BFGS-B", bounds=bounds)
+    return {n: float(np.exp(v)) if fixed[n] is None else fixed[n] for n, v in zip(names, result.x, strict=True)}
