@@ -69,6 +69,8 @@ def test_variance_picking_beats_random_picking_on_the_bundled_table():
     assert not np.array_equal(result.picked["variance"][0], result.picked["random"][0])
     table = result.summary()
     assert table.loc["variance", "final rmse"] == pytest.approx(final["variance"].mean())
+    axis = result.plot("rmse")
+    assert len(axis.lines) == 2 and axis.get_ylabel() == "held-out rmse"
 
 
 @pytest.mark.parametrize("method", ["ensemble", "mc-dropout"])

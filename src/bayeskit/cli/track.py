@@ -21,7 +21,7 @@ def _positions(frame: Any, column: str) -> np.ndarray:
     from bayeskit._table import MISSING
 
     text = frame[column].astype(str).str.strip()
-    missing = text.str.lower().isin(MISSING | {"nan", ""}).to_numpy()
+    missing = text.str.lower().isin(MISSING).to_numpy()
     numbers = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(numbers) & ~missing
     if bad.any():

@@ -195,8 +195,7 @@ def _batch_increment(reward, num_arms, arms, rewards, contexts, noise_sd):
     return (onehot.sum(0), onehot.T @ rewards, onehot.T @ rewards**2)
 
 
-@lru_cache(maxsize=64)
-def _compiled_run(policy, reward, num_arms, num_features, num_rounds, batch_size, delay):
+def _simulation(policy, reward, num_arms, num_features, num_rounds, batch_size, delay):
     """One jitted simulation of ``num_rounds`` rounds, vmapped over seeds (keys)."""
 
     def run(key, means, noise_sd, epsilon):
@@ -244,7 +243,7 @@ def _compiled_run(policy, reward, num_arms, num_features, num_rounds, batch_size
 @lru_cache(maxsize=64)
 def _executable(policy, reward, num_arms, num_features, num_rounds, batch_size, delay, num_seeds):
     """The simulation compiled ahead of time for ``num_seeds`` seeds, so that runs are timed without compilation."""
-    run = _compiled_run(policy, reward, num_arms, num_features, num_rounds, batch_size, delay)
+    run = _simulation(policy, reward, num_arms, num_features, num_rounds, batch_size, delay)
     keys = jax.random.split(jax.random.key(0), num_seeds)
     means_shape = (num_arms, num_features) if reward == "linear" else (num_arms,)
     scalar = jnp.float32(0.0)
@@ -333,8 +332,7 @@ class BanditSimulation:
 
 def _checkpoints(horizon: int, num_points: int) -> np.ndarray:
     """About ``num_points`` pull counts, spaced evenly in log, from 1 to ``horizon``."""
-    points = np.unique(np.round(np.geomspace(1, horizon, num_points)).astype(int))
-    return points
+    return np.unique(np.round(np.geomspace(1, horizon, num_points)).astype(int))
 
 
 def simulate(
