@@ -198,14 +198,14 @@ class Study:
         self._check_failures()
 
     def _check_failures(self) -> None:
-        states = [row[3] for row in self._rows() if row[3] != "running"]
+        finished = [row for row in self._rows() if row[3] != "running"]
         streak = 0
-        for state in reversed(states):
-            if state != "failed":
+        for row in reversed(finished):
+            if row[3] != "failed":
                 break
             streak += 1
         if streak >= self.max_failures:
-            last = [row[4] for row in self._rows("failed")][-1]
+            last = finished[-1][4]
             raise StudyFailedError(
                 f"{streak} trials failed in a row (max_failures={self.max_failures}); the last said: {last}. "
                 "Fix the objective, or widen max_failures if failures are expected."
@@ -244,12 +244,14 @@ class Study:
 
     # ------------------------------------------------------------------ suggestions
     def _suggest(self) -> dict[str, Any]:
-        params, values = self._completed()
-        pending = [json.loads(row[1]) for row in self._rows("running")]
-        count = len(self._rows())
-        if len(params) < max(self.num_initial, 2) or count < self.num_initial:
-            return self._sobol_point(count)
-        return self._model_point(params, values, pending)
+        rows = self._rows()  # one read: completed, pending and the count all come from it
+        complete = [row for row in rows if row[3] == "complete"]
+        params = [json.loads(row[1]) for row in complete]
+        values = np.array([row[2] for row in complete], dtype=float)
+        pending = [json.loads(row[1]) for row in rows if row[3] == "running"]
+        if len(params) < max(self.num_initial, 2) or len(rows) < self.num_initial:
+            return self._sobol_point(len(rows))
+        return self._model_point(params, values, pending, len(rows))
 
     def _sobol_point(self, index: int) -> dict[str, Any]:
         from scipy.stats import qmc
@@ -262,7 +264,7 @@ class Study:
                 return candidate
         raise ValueError("no point of the search space satisfies the constraints; check them.")
 
-    def _model_point(self, params: list[dict], values: np.ndarray, pending: list[dict]) -> dict[str, Any]:
+    def _model_point(self, params: list[dict], values: np.ndarray, pending: list[dict], count: int) -> dict[str, Any]:
         from scipy.stats import qmc
 
         from bayeskit.gp import GPRegressor, Matern52
@@ -311,7 +313,7 @@ class Study:
         if self.space.constraints:
             allowed &= np.array([self.space.feasible(self.space.decode(c)) for c in candidates])
         if not allowed.any():
-            return self._sobol_point(len(self._rows()))
+            return self._sobol_point(count)
         scores = np.where(allowed, self._score(model, candidates, y, generator), -np.inf)
         return self.space.decode(candidates[int(np.argmax(scores))])
 
