@@ -1,6 +1,9 @@
 # Two commands on a fresh machine: `make demo` and `make test`. Each creates .venv when it is
 # missing and installs what it needs; a stamp file makes a second run skip the install.
-PYTHON ?= python3
+# bayeskit needs Python >= 3.12 (JAX 0.11+ and ArviZ 1.x do): the first such interpreter on PATH or
+# under pyenv, unless PYTHON is given.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p || echo $$p; } && break; done)
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
@@ -9,6 +12,7 @@ OUT ?= out
 .PHONY: demo test test-fast lint bench clean
 
 $(BIN)/activate:
+	@test -n "$(PYTHON)" || { echo "error: bayeskit needs Python >= 3.12; none found on PATH or under ~/.pyenv. Install one, or pass PYTHON=/path/to/python3.12." >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 

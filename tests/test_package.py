@@ -39,7 +39,11 @@ def test_rng_accepts_generator_seed_and_jax_key_but_never_none():
     key = jax.random.key(3)
     assert as_generator(key).uniform() == as_generator(jax.random.key(3)).uniform()
     assert as_generator(jax.random.PRNGKey(3)).uniform() == as_generator(jax.random.PRNGKey(3)).uniform()
-    with pytest.raises(TypeError, match="`rng` must be"):
+    with pytest.raises(TypeError, match=r"`key` must be a JAX key, a numpy\.random\.Generator or an int seed"):
         as_generator(None)
-    with pytest.raises(TypeError, match="`rng` must be"):
+    with pytest.raises(TypeError, match="`key` must be"):
         as_generator(True)
+    with pytest.raises(ValueError, match="`key` as an int seed must be >= 0"):
+        as_generator(-1)
+    # different JAX keys give different streams (the key's words seed a SeedSequence, never their sum)
+    assert as_generator(jax.random.key(1)).uniform() != as_generator(jax.random.key(2)).uniform()

@@ -17,18 +17,22 @@ __version__ = "0.1.0"
 
 _SUBMODULES = frozenset(
     {
-        "conjugate",
-        "decide",
-        "evaluate",
-        "estimate",
-        "info",
-        "infer",
-        "models",
-        "compare",
-        "nn",
-        "report",
         "cli",
+        "compare",
+        "conjugate",
         "datasets",
+        "decide",
+        "estimate",
+        "evaluate",
+        "gp",
+        "infer",
+        "info",
+        "models",
+        "nn",
+        "optimize",
+        "posterior",
+        "report",
+        "sequential",
     }
 )
 

@@ -1,4 +1,4 @@
-"""Explicit randomness for the exact engines: accept a NumPy Generator, an integer seed, or a JAX key."""
+"""Explicit randomness, one convention: a key is a JAX key, a NumPy Generator or an int seed, never defaulted."""
 
 from __future__ import annotations
 
@@ -6,17 +6,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_generator", "check_jax_key"]
+__all__ = ["as_generator", "as_jax_key", "check_jax_key"]
 
 
-def as_generator(rng: Any) -> np.random.Generator:
-    """Return a NumPy Generator for ``rng`` without ever falling back to global state.
+def as_generator(key: Any) -> np.random.Generator:
+    """A NumPy Generator for ``key``, never falling back to global state.
 
     Parameters
     ----------
-    rng
+    key
         A ``numpy.random.Generator`` (used as is), an ``int`` seed, or a JAX PRNG key
-        (its key data seed a new Generator, so the same key gives the same draws).
+        (new-style typed or legacy ``uint32``; its key data seed the Generator through
+        ``numpy.random.SeedSequence``, so different keys give independent streams and
+        the same key gives the same draws).
 
     Raises
     ------
@@ -24,25 +26,43 @@ def as_generator(rng: Any) -> np.random.Generator:
         For ``None`` or anything else: randomness is never defaulted silently.
 
     """
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    if type(rng).__module__.startswith(("jax", "jaxlib")):
+    if isinstance(key, np.random.Generator):
+        return key
+    if isinstance(key, int | np.integer) and not isinstance(key, bool):
+        if key < 0:
+            raise ValueError(f"`key` as an int seed must be >= 0; got {int(key)}.")
+        return np.random.default_rng(int(key))
+    if type(key).__module__.startswith(("jax", "jaxlib")):
         import jax
 
-        data = rng
-        if jax.dtypes.issubdtype(rng.dtype, jax.dtypes.prng_key):
-            data = jax.random.key_data(rng)
+        data = key
+        if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+            data = jax.random.key_data(key)
         return np.random.default_rng(np.asarray(data, dtype=np.uint32).ravel().tolist())
     raise TypeError(
-        "`rng` must be a numpy.random.Generator, an int seed or a JAX key; "
-        f"got {type(rng).__name__}. Pass e.g. np.random.default_rng(0)."
+        "`key` must be a JAX key, a numpy.random.Generator or an int seed; "
+        f"got {type(key).__name__}. Pass e.g. key=0 or jax.random.key(0)."
+    )
+
+
+def as_jax_key(key: Any) -> Any:
+    """A JAX PRNG key for ``key`` (a JAX key as is; an int seeds ``jax.random.key``; a Generator draws a seed)."""
+    import jax
+
+    if isinstance(key, np.random.Generator):
+        return jax.random.key(int(key.integers(0, 2**63 - 1)))
+    if isinstance(key, int | np.integer) and not isinstance(key, bool):
+        if key < 0:
+            raise ValueError(f"`key` as an int seed must be >= 0; got {int(key)}.")
+        return jax.random.key(int(key))
+    if hasattr(key, "dtype") and type(key).__module__.startswith(("jax", "jaxlib")):
+        return key
+    raise TypeError(
+        "`key` must be a JAX key, a numpy.random.Generator or an int seed; "
+        f"got {type(key).__name__}. Pass e.g. key=0 or jax.random.key(0)."
     )
 
 
 def check_jax_key(key: Any) -> Any:
-    """Require a JAX PRNG key (the JAX engines never default or seed one themselves)."""
-    if not (hasattr(key, "dtype") and type(key).__module__.startswith(("jax", "jaxlib"))):
-        raise TypeError(f"`key` must be a JAX PRNG key, e.g. jax.random.key(0); got {type(key).__name__}.")
-    return key
+    """The JAX engines' key: any accepted key (JAX key, Generator, int) as a JAX key; never defaulted."""
+    return as_jax_key(key)

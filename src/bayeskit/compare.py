@@ -9,16 +9,18 @@ scalar parameters; for hierarchical models k over-counts the effective number of
 parameters, which is why LOO is the table's ranking.
 
 Bayes factors need marginal likelihoods: exact ones from the conjugate families'
-``log_marginal_likelihood``, or Laplace estimates (``laplace(...).details["log_evidence"]``).
+``log_evidence()`` (the data they were conditioned on), Laplace estimates, GPs and the ready
+regressions: anything with ``log_evidence()``.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
+
+from bayeskit.posterior import has_evidence
 
 __all__ = ["PARETO_K_THRESHOLD", "BayesFactor", "bayes_factor", "compare", "information_criteria"]
 
@@ -71,15 +73,12 @@ def information_criteria(model: Any, site: str | None = None) -> dict[str, Any]:
         ``pareto_k`` (per observation), ``pareto_k_bad`` (how many above 0.7) and
         ``warnings`` (text).
     """
-    import arviz as az
+    from bayeskit._arviz import loo as psis_loo
 
     posterior = _posterior(model)
     site, log_lik = _pointwise(posterior, site)
-    idata = az.from_dict(posterior={"_": np.zeros(log_lik.shape[:2])}, log_likelihood={site: log_lik})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ArviZ's own warnings become the table's 'warnings' column
-        loo = az.loo(idata, pointwise=True, var_name=site)
-        waic = az.waic(idata, pointwise=True, var_name=site)
+    loo = psis_loo(log_lik)  # ArviZ's own warnings become the table's 'warnings' column
+    waic = _waic(log_lik)
     pareto_k = np.asarray(loo.pareto_k).reshape(-1)
     total = log_lik.sum(axis=-1)
     max_log_lik = float(total.max())
@@ -91,17 +90,15 @@ def information_criteria(model: Any, site: str | None = None) -> dict[str, Any]:
             f"{bad} observation(s) with Pareto k > {PARETO_K_THRESHOLD}: PSIS-LOO is unreliable for them "
             "(influential points; refit without them (exact LOO) or use K-fold cross-validation)."
         )
-    if np.any(np.asarray(waic.waic_i).reshape(-1) * 0 != 0) or float(waic.p_waic) > 0.4 * n:
+    if not np.isfinite(waic["elpd_waic"]) or waic["p_waic"] > 0.4 * n:
         notes.append("WAIC's effective number of parameters is large relative to n: prefer LOO.")
     return {
-        "elpd_loo": float(loo.elpd_loo),
+        "elpd_loo": float(loo.elpd),
         "se_loo": float(loo.se),
-        "p_loo": float(loo.p_loo),
-        "looic": -2.0 * float(loo.elpd_loo),
-        "elpd_waic": float(waic.elpd_waic),
-        "se_waic": float(waic.se),
-        "p_waic": float(waic.p_waic),
-        "waic": -2.0 * float(waic.elpd_waic),
+        "p_loo": float(loo.p),
+        "looic": -2.0 * float(loo.elpd),
+        **waic,
+        "waic": -2.0 * waic["elpd_waic"],
         "aic": -2.0 * max_log_lik + 2.0 * k,
         "bic": -2.0 * max_log_lik + k * math.log(n),
         "max_log_likelihood": max_log_lik,
@@ -110,8 +107,26 @@ def information_criteria(model: Any, site: str | None = None) -> dict[str, Any]:
         "pareto_k": pareto_k,
         "pareto_k_bad": bad,
         "warnings": " ".join(notes),
-        "_idata": idata,
-        "_site": site,
+        "_log_likelihood": log_lik,
+    }
+
+
+def _waic(log_lik: np.ndarray) -> dict[str, float]:
+    """WAIC from a pointwise log-likelihood ``(chain, draw, n_obs)`` (Watanabe 2010; Vehtari et al. 2017, eq. 11-13).
+
+    ArviZ 1.x dropped WAIC in favour of PSIS-LOO; the table keeps it next to LOO for users
+    who report it, computed from its definition.
+    """
+    from scipy.special import logsumexp
+
+    values = log_lik.reshape(-1, log_lik.shape[-1])
+    lppd = logsumexp(values, axis=0) - np.log(values.shape[0])
+    penalty = values.var(axis=0, ddof=1)
+    pointwise = lppd - penalty
+    return {
+        "elpd_waic": float(pointwise.sum()),
+        "se_waic": float(np.sqrt(pointwise.size * pointwise.var())),
+        "p_waic": float(penalty.sum()),
     }
 
 
@@ -132,8 +147,9 @@ def compare(models: dict[str, Any], site: str | None = None):
         (to the best, with the standard error of the paired difference), ``p_loo``,
         ``weight`` (stacking), ``waic``, ``aic``, ``bic``, ``pareto_k_bad``, ``warnings``.
     """
-    import arviz as az
     import pandas as pd
+
+    from bayeskit._arviz import compare as loo_compare
 
     if not isinstance(models, dict) or len(models) < 2:
         raise ValueError("`models` must be a dict of at least two named fitted models, e.g. {'linear': a, 'quad': b}.")
@@ -143,23 +159,14 @@ def compare(models: dict[str, Any], site: str | None = None):
         raise ValueError(
             f"the models were fitted to different numbers of observations ({sizes}); compare like with like."
         )
-    renamed = {}
-    for name, c in criteria.items():
-        idata = c["_idata"]
-        renamed[name] = az.from_dict(
-            posterior={"_": np.zeros(idata.log_likelihood[c["_site"]].shape[:2])},
-            log_likelihood={"y": idata.log_likelihood[c["_site"]].values},
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = az.compare(renamed, ic="loo", method="stacking", var_name="y")
+    table = loo_compare({name: c["_log_likelihood"] for name, c in criteria.items()})
     out = pd.DataFrame(
         {
-            "elpd_loo": table["elpd_loo"],
+            "elpd_loo": table["elpd"],
             "se_loo": table["se"],
-            "elpd_diff": 0.0 - table["elpd_diff"],
+            "elpd_diff": -np.abs(table["elpd_diff"]),
             "se_diff": table["dse"],
-            "p_loo": table["p_loo"],
+            "p_loo": table["p"],
             "weight": table["weight"],
         }
     )
@@ -183,17 +190,19 @@ def _log_evidence(model: Any, name: str) -> float:
         value = float(model)
     elif isinstance(model, np.ndarray) and model.size == 1:
         value = float(model)
-    else:
-        posterior = getattr(model, "posterior_", model)
-        value = getattr(model, "log_evidence_", None)
-        if value is None:
-            value = getattr(posterior, "details", {}).get("log_evidence")
-        if value is None:
+    elif has_evidence(model):
+        value = np.asarray(model.log_evidence(), dtype=float)
+        if value.size != 1:
             raise ValueError(
-                f"`{name}` must be a log marginal likelihood (a number), a laplace() posterior, or an estimator with "
-                f"log_evidence_; got {type(model).__name__}. NUTS and ADVI draws do not give the evidence."
+                f"`{name}` holds a batch of {value.size} posteriors; compare one at a time (index the batch first)."
             )
         value = float(value)
+    else:
+        raise ValueError(
+            f"`{name}` must have a log evidence: an exact conjugate posterior, a laplace() posterior, a fitted GP or "
+            f"ready regression (anything with log_evidence()), or a number; got {type(model).__name__}. "
+            "NUTS and ADVI draws do not give the evidence."
+        )
     if not math.isfinite(value):
         raise ValueError(f"`{name}` has a non-finite log evidence ({value}); it cannot be compared.")
     return value
@@ -202,11 +211,18 @@ def _log_evidence(model: Any, name: str) -> float:
 def bayes_factor(model_1: Any, model_2: Any) -> BayesFactor:
     """The Bayes factor p(y | model 1) / p(y | model 2) from exact or Laplace log evidences.
 
+    Parameters
+    ----------
+    model_1, model_2
+        Anything with ``log_evidence()`` (exact conjugate posteriors, ``laplace()``
+        posteriors, fitted ``GPRegressor`` and ready regressions), or log evidences
+        as numbers. Both must have seen the same data.
+
     Examples
     --------
     >>> from bayeskit.conjugate import BetaBinomial
-    >>> fair = BetaBinomial(500, 500).log_marginal_likelihood(70, 100)   # nearly a fair coin
-    >>> vague = BetaBinomial(1, 1).log_marginal_likelihood(70, 100)       # any bias
+    >>> fair = BetaBinomial(500, 500).update(70, 100)   # nearly a fair coin
+    >>> vague = BetaBinomial(1, 1).update(70, 100)       # any bias
     >>> result = bayes_factor(vague, fair)
     >>> result.favours, result.evidence
     ('model 1', 'very strong')

@@ -53,7 +53,7 @@ from bayeskit.conjugate import (
             ValueError,
             r"unknown interval kind 'hpd'; choose one of 'eti', 'hdi'",
         ),
-        (lambda: BetaBinomial().sample(None, 3), TypeError, r"`rng` must be a numpy.random.Generator"),
+        (lambda: BetaBinomial().sample(None, 3), TypeError, r"`key` must be a JAX key, a numpy.random.Generator"),
         (lambda: BetaBinomial().sample(0, 0), ValueError, r"`num_samples` must be >= 1"),
         (lambda: GammaPoisson(rate=-1), ValueError, r"`rate` must be > 0"),
         (lambda: GammaPoisson().update(counts=-3, exposure=1), ValueError, r"`counts` must be >= 0"),

@@ -114,7 +114,11 @@ def test_extreme_counts_stay_finite_without_warnings():
 def test_predictive_is_the_beta_binomial():
     posterior = BetaBinomial(3.0, 4.0)
     predictive = posterior.predictive(trials=12)
-    np.testing.assert_allclose(predictive.pmf(np.arange(13)), stats.betabinom(12, 3, 4).pmf(np.arange(13)))
+    np.testing.assert_allclose(np.exp(predictive.log_prob(np.arange(13))), stats.betabinom(12, 3, 4).pmf(np.arange(13)))
+    # The variance splits exactly: binomial noise t E[p(1-p)] plus t^2 Var(p).
+    parts = predictive.decompose()
+    assert parts.total == pytest.approx(stats.betabinom(12, 3, 4).var(), rel=1e-12)
+    assert parts.epistemic == pytest.approx(144 * stats.beta(3, 4).var(), rel=1e-12)
 
 
 def test_log_marginal_likelihood_matches_quadrature():
@@ -156,7 +160,7 @@ def test_summary_and_arviz():
     posterior = BetaBinomial([2.0, 3.0], 5.0)
     table = posterior.summary(0.9, kind="hdi")
     assert list(table.index) == ["probability[0]", "probability[1]"]
-    assert list(table.columns) == ["mean", "sd", "mode", "hdi_5%", "hdi_95%"]
+    assert list(table.columns) == ["mean", "sd", "hdi_5%", "hdi_95%", "mode"]
     data = posterior.to_arviz(np.random.default_rng(0), num_draws=200, num_chains=2)
     assert data.posterior["probability"].shape == (2, 200, 2)
 

@@ -8,15 +8,15 @@ import pytest
 from bayeskit.datasets import load_dataset
 from bayeskit.decide.active import acquisition_scores, compare_strategies
 from bayeskit.gp import GPRegressor
-from bayeskit.gp.predictive import GaussianPredictive
-from bayeskit.nn.predictive import CategoricalPredictive
+from bayeskit.predictive import CategoricalPredictive, GaussianMixturePredictive
 
 
 def test_gaussian_scores_are_epistemic_variance_and_mutual_information():
-    predictive = GaussianPredictive(np.zeros(3), np.array([0.2, 1.0, 0.0]), np.array([0.2, 0.1, 0.5]))
+    latent = np.array([0.2, 1.0, 0.0])
+    predictive = GaussianMixturePredictive.gaussian(np.zeros(3), latent + np.array([0.2, 0.1, 0.5]), latent)
     np.testing.assert_allclose(acquisition_scores(predictive, "variance"), [0.2, 1.0, 0.0])
     # I(y; f) = H[y] - H[y | f] = log(total sd) - log(noise sd)
-    expected = np.log(np.sqrt(predictive.var())) - np.log(np.sqrt(predictive.noise_variance))
+    expected = np.log(np.sqrt(predictive.var())) - np.log(np.sqrt(predictive.decompose().aleatoric))
     np.testing.assert_allclose(acquisition_scores(predictive, "bald"), expected, rtol=1e-12)
 
 
@@ -31,7 +31,7 @@ def test_categorical_bald_is_the_members_disagreement():
 
 
 def test_random_needs_a_generator_and_is_reproducible():
-    predictive = GaussianPredictive(np.zeros(4), np.ones(4), np.ones(4))
+    predictive = GaussianMixturePredictive.gaussian(np.zeros(4), np.full(4, 2.0), np.ones(4))
     with pytest.raises(ValueError, match="strategy 'random' needs `rng`"):
         acquisition_scores(predictive, "random")
     np.testing.assert_array_equal(

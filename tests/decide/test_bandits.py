@@ -109,7 +109,8 @@ def test_bad_problems_are_named(call, message):
         ({"delay": -1}, "`delay` must be a whole number >= 0"),
         ({"batch_size": 2.5}, "`batch_size` must be a whole number"),
         ({"epsilon": 1.5}, r"`epsilon` must be a probability in \[0, 1\]"),
-        ({"key": 0}, "`key` must be a JAX PRNG key"),
+        ({"key": None}, "`key` must be a JAX key, a numpy.random.Generator or an int seed"),
+        ({"key": "0"}, "`key` must be a JAX key, a numpy.random.Generator or an int seed; got str"),
         ({"problem": [0.1, 0.2]}, "`problem` must be a BanditProblem"),
     ],
 )

@@ -168,15 +168,17 @@ def test_epistemic_uncertainty_flags_a_shifted_split():
 
 
 def test_predictives_export_to_arviz():
-    import arviz as az
+    import xarray as xr
 
     means, variances = rng.normal(size=(5, 4)), np.ones((5, 4))
-    data = GaussianMixturePredictive(means, variances).to_arviz(y=np.zeros(4), num_draws=200)
-    assert isinstance(data, az.InferenceData)
+    data = GaussianMixturePredictive(means, variances).to_arviz(0, y=np.zeros(4), num_draws=200)
+    assert isinstance(data, xr.DataTree)
     assert data.posterior_predictive["y"].shape == (1, 200, 4)
     assert data.observed_data["y"].shape == (4,)
+    with pytest.raises(TypeError, match="needs `key`"):
+        GaussianMixturePredictive(means, variances).to_arviz(y=np.zeros(4))
     probs = np.full((3, 4, 2), 0.5)
-    labels = CategoricalPredictive(probs, np.array([0, 1])).to_arviz(y=[0, 1, 1, 0], num_draws=50)
+    labels = CategoricalPredictive(probs, np.array([0, 1])).to_arviz(1, y=[0, 1, 1, 0], num_draws=50)
     assert labels.posterior_predictive["y"].shape == (1, 50, 4)
 
 
@@ -200,8 +202,10 @@ def test_mixture_hdi_is_the_shortest_interval_and_summaries():
     symmetric = GaussianMixturePredictive(np.zeros((1, 1)), np.ones((1, 1)))
     np.testing.assert_allclose(np.ravel(symmetric.interval(0.95, kind="hdi")), [-1.959964, 1.959964], atol=1e-4)
     table = predictive.summary()
-    assert list(table.columns) == ["mean", "sd", "low_95%", "high_95%", "aleatoric_sd", "epistemic_sd"]
-    with pytest.raises(ValueError, match="unknown kind 'mode'"):
+    assert list(table.columns) == ["mean", "sd", "eti_2.5%", "eti_97.5%", "aleatoric_sd", "epistemic_sd"]
+    with pytest.raises(ValueError, match="unknown interval kind 'mode'"):
         predictive.interval(0.9, kind="mode")
     labels = CategoricalPredictive(np.full((2, 3, 2), 0.5), np.array(["no", "yes"])).summary()
-    assert list(labels.columns) == ["predicted", "p_no", "p_yes", "total_entropy", "aleatoric", "epistemic"]
+    assert list(labels.columns[:4]) == ["mean", "sd", "eti_2.5%", "eti_97.5%"]
+    assert list(labels.columns[4:]) == ["predicted", "total_entropy", "aleatoric", "epistemic"]
+    assert labels.index[1] == (0, "yes") and len(labels) == 6

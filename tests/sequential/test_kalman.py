@@ -197,7 +197,8 @@ def test_estimate_api(model, series):
     assert draws.shape == (20000, 25, 2)
     np.testing.assert_allclose(np.cov(draws[:, 5].T), smoothed.covariances[5], atol=0.03)
     table = smoothed.summary(names=["position", "velocity"])
-    assert list(table.columns[:4]) == ["step", "state", "mean", "sd"] and len(table) == 50
+    assert list(table.columns) == ["mean", "sd", "eti_2.5%", "eti_97.5%"] and len(table) == 50
+    assert table.index.names == ["step", "state"] and table.index[1] == (0, "velocity")
     data = smoothed.to_arviz(np.random.default_rng(0), num_draws=50, num_chains=2)
     assert data.posterior["state"].shape == (2, 50, 25, 2)
 

@@ -141,5 +141,8 @@ def test_bad_filter_arguments_are_named(linear, linear_series):
         model.particle_filter(jax.random.key(0), linear_series, 1)
     with pytest.raises(ValueError, match="`ess_threshold` must be in"):
         model.particle_filter(jax.random.key(0), linear_series, 10, ess_threshold=2.0)
-    with pytest.raises(TypeError, match="`key` must be a JAX PRNG key"):
-        model.particle_filter(0, linear_series, 10)
+    with pytest.raises(TypeError, match=r"`key` must be a JAX key, a numpy\.random\.Generator or an int seed"):
+        model.particle_filter(None, linear_series, 10)
+    # an int seed is a key like any other: the same seed, the same particles
+    first, second = (model.particle_filter(7, linear_series, 10).means for _ in range(2))
+    np.testing.assert_array_equal(first, second)

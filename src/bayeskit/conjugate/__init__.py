@@ -7,12 +7,12 @@ Every family offers the posterior API: ``mean``, ``var``, ``std``, ``mode``,
 """
 
 from bayeskit.conjugate._base import ExactPosterior
-from bayeskit.conjugate._intervals import Interval
 from bayeskit.conjugate.beta_binomial import BetaBinomial
 from bayeskit.conjugate.dirichlet import DirichletMultinomial
 from bayeskit.conjugate.gamma_poisson import GammaPoisson
 from bayeskit.conjugate.linear_regression import BayesianLinearRegression
 from bayeskit.conjugate.normal import NormalInverseGamma, NormalKnownVariance
+from bayeskit.posterior import Interval
 
 __all__ = [
     "BayesianLinearRegression",

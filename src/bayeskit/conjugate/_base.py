@@ -8,22 +8,22 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from bayeskit._rng import as_generator
-from bayeskit._validate import (
-    as_float_array,
-    check_choice,
-    check_finite,
-    check_positive,
-    check_prob,
+from bayeskit._validate import as_float_array, check_finite, check_positive
+from bayeskit.conjugate._intervals import equal_tailed, highest_density
+from bayeskit.posterior import (
+    Finding,
+    Interval,
+    as_generator,
+    check_interval_args,
+    check_num_samples,
+    interval_columns,
+    require_key,
 )
-from bayeskit.conjugate._intervals import Interval, equal_tailed, highest_density
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["ExactPosterior"]
-
-INTERVAL_KINDS = ("eti", "hdi")
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False, init=False)
@@ -39,7 +39,13 @@ class ExactPosterior(ABC):
 
     Single-parameter families return arrays; families with several parameters
     (``NormalInverseGamma``, ``BayesianLinearRegression``) return dicts keyed by
-    parameter name, as draws-based posteriors do.
+    parameter name, as draws-based posteriors do (``interval`` then returns one
+    ``Interval`` whose ``low`` and ``high`` are such dicts).
+
+    Every ``update`` also carries the log evidence forward by the chain rule,
+    ``log p(D_1, D_2) = log p(D_1) + log p(D_2 | D_1)``, so ``log_evidence()`` is the
+    exact log marginal likelihood of all the data conditioned on (0 for a prior), and
+    sequential updating gives the same evidence as one batch update.
     """
 
     parameter_names: ClassVar[tuple[str, ...]]
@@ -63,6 +69,43 @@ class ExactPosterior(ABC):
     @staticmethod
     def _positive(value: Any, name: str) -> np.ndarray:
         return check_positive(as_float_array(value, name), name)
+
+    def _then(self, posterior: Any, log_evidence_increment: Any) -> Any:
+        """``posterior`` with this object's log evidence plus ``log p(new data | data so far)``."""
+        total = np.broadcast_to(self._evidence_so_far() + log_evidence_increment, posterior.batch_shape).copy()
+        total.flags.writeable = False
+        object.__setattr__(posterior, "_log_evidence", total)
+        return posterior
+
+    def _evidence_so_far(self) -> np.ndarray:
+        return getattr(self, "_log_evidence", np.zeros(self.batch_shape))
+
+    def log_evidence(self) -> np.ndarray:
+        """Exact log marginal likelihood of every batch of data this posterior was conditioned on.
+
+        It is ``log p(D)`` under the prior this object started from: 0 for a prior,
+        and ``log_marginal_likelihood(D)`` of the prior after ``update(D)``; updates in
+        turn add ``log p(D_k | D_1..D_{k-1})``, so any order or split of the data gives
+        the same value. ``compare.bayes_factor`` takes two such posteriors.
+
+        Raises
+        ------
+        ValueError
+            After ``update_from_statistics`` with statistics that do not determine the
+            evidence (they are not sufficient for the likelihood's normalizer).
+
+        """
+        value = self._evidence_so_far()
+        if np.isnan(value).any():
+            raise ValueError(
+                f"{type(self).__name__}.log_evidence() is not defined after update_from_statistics(): "
+                "those statistics do not determine the likelihood's normalizer. Condition with update(data) instead."
+            )
+        return value
+
+    def check(self) -> tuple[Finding, ...]:
+        """Exact posteriors have no sampling or optimization to fail: always ``()``."""
+        return ()
 
     # -- what subclasses provide ----------------------------------------------------------
     @property
@@ -119,19 +162,21 @@ class ExactPosterior(ABC):
 
         Returns
         -------
-        Interval or dict of Interval
-            ``(low, high)`` arrays with the parameter's shape.
+        Interval
+            ``(low, high)`` arrays with the parameter's shape; for several parameters
+            ``low`` and ``high`` are dicts keyed by parameter name.
 
         """
-        prob = check_prob(prob)
-        check_choice(kind, "interval kind", INTERVAL_KINDS)
+        prob, kind = check_interval_args(prob, kind)
         out = {}
         for name, dist in self.marginals().items():
             if kind == "eti":
                 out[name] = self._equal_tailed(name, dist, prob)
             else:
                 out[name] = self._highest_density(name, dist, prob)
-        return self._unwrap(out)
+        if len(self.parameter_names) == 1:
+            return out[self.parameter_names[0]]
+        return Interval({k: v.low for k, v in out.items()}, {k: v.high for k, v in out.items()})
 
     def _equal_tailed(self, name: str, dist: Any, prob: float) -> Interval:
         return equal_tailed(dist, prob)
@@ -152,13 +197,13 @@ class ExactPosterior(ABC):
             interval = Interval(np.where(defined, interval.low, np.nan), np.where(defined, interval.high, np.nan))
         return interval
 
-    def sample(self, rng: Any, num_samples: int) -> Any:
+    def sample(self, key: Any, num_samples: int) -> Any:
         """Exact independent draws from the posterior.
 
         Parameters
         ----------
-        rng
-            A ``numpy.random.Generator``, an int seed or a JAX key; never defaulted.
+        key
+            A JAX key, a ``numpy.random.Generator`` or an int seed; never defaulted.
         num_samples
             Number of draws; they stack on a new leading axis.
 
@@ -168,24 +213,21 @@ class ExactPosterior(ABC):
             Shape ``(num_samples, *batch_shape, *event_shape)``.
 
         """
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int | np.integer):
-            raise TypeError(f"`num_samples` must be an int; got {type(num_samples).__name__}.")
-        if num_samples < 1:
-            raise ValueError(f"`num_samples` must be >= 1; got {num_samples}.")
-        return self._unwrap(self._sample(as_generator(rng), int(num_samples)))
+        return self._unwrap(self._sample(as_generator(key), check_num_samples(num_samples)))
 
     def summary(self, prob: float = 0.95, kind: str = "eti") -> pd.DataFrame:
-        """A table of mean, sd, mode and the credible interval, one row per scalar parameter.
+        """A table of mean, sd, the credible interval and the mode, one row per scalar parameter.
 
-        Rows are labelled ``name`` for a scalar posterior, ``name[i, j]`` over batch
-        and event indices otherwise (ArviZ's convention).
+        Columns are ``mean, sd, <kind>_<low>%, <kind>_<high>%, mode``. Rows are labelled
+        ``name`` for a scalar posterior, ``name[i, j]`` over batch and event indices
+        otherwise (ArviZ's convention).
         """
-        prob = check_prob(prob)
+        prob, kind = check_interval_args(prob, kind)
         mean, std, mode = (self._as_dict(f()) for f in (self.mean, self.std, self.mode))
-        interval = self._as_dict(self.interval(prob, kind))
-        low_label = f"{kind}_{100 * (1 - prob) / 2:g}%"
-        high_label = f"{kind}_{100 * (1 + prob) / 2:g}%"
-        rows: dict[str, list] = {"mean": [], "sd": [], "mode": [], low_label: [], high_label: []}
+        bounds = self.interval(prob, kind)
+        low, high = self._as_dict(bounds.low), self._as_dict(bounds.high)
+        low_label, high_label = interval_columns(prob, kind)
+        rows: dict[str, list] = {"mean": [], "sd": [], low_label: [], high_label: [], "mode": []}
         labels: list[str] = []
         for name in self.parameter_names:
             shape = np.shape(mean[name])
@@ -194,8 +236,8 @@ class ExactPosterior(ABC):
                 rows["mean"].append(mean[name][index])
                 rows["sd"].append(std[name][index])
                 rows["mode"].append(np.broadcast_to(mode[name], shape)[index])
-                rows[low_label].append(interval[name].low[index])
-                rows[high_label].append(interval[name].high[index])
+                rows[low_label].append(low[name][index])
+                rows[high_label].append(high[name][index])
         import pandas as pd
 
         return pd.DataFrame(rows, index=pd.Index(labels, name="parameter"))
@@ -203,22 +245,25 @@ class ExactPosterior(ABC):
     def _as_dict(self, value: Any) -> dict[str, Any]:
         return value if isinstance(value, dict) else {self.parameter_names[0]: value}
 
-    def to_arviz(self, rng: Any, num_draws: int = 1000, num_chains: int = 4):
-        """Exact draws as ``arviz.InferenceData`` (its diagnostics then read ideal values).
+    def to_arviz(self, key: Any = None, num_draws: int = 1000, *, num_chains: int = 4):
+        """Exact draws as an ArviZ ``DataTree`` (its diagnostics then read ideal values).
 
         Parameters
         ----------
-        rng
-            A ``numpy.random.Generator``, an int seed or a JAX key.
+        key
+            A JAX key, a ``numpy.random.Generator`` or an int seed: required, since the
+            draws are random.
         num_draws, num_chains
             Draws per chain and number of independent chains.
 
         """
-        import arviz as az
+        from bayeskit._arviz import from_dict
 
-        draws = self._as_dict(self.sample(rng, num_draws * num_chains))
+        require_key(key, f"{type(self).__name__}.to_arviz()")
+        num_draws, num_chains = check_num_samples(num_draws, "num_draws"), check_num_samples(num_chains, "num_chains")
+        draws = self._as_dict(self.sample(key, num_draws * num_chains))
         posterior = {k: v.reshape(num_chains, num_draws, *v.shape[1:]) for k, v in draws.items()}
-        return az.from_dict(posterior=posterior)
+        return from_dict({"posterior": posterior})
 
     def __repr__(self) -> str:
         parts = []

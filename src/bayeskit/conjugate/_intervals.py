@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-__all__ = ["Interval", "equal_tailed", "highest_density"]
+from bayeskit.posterior import Interval
+
+__all__ = ["equal_tailed", "highest_density"]
 
 _NUM_BISECTIONS = 64
-
-
-class Interval(NamedTuple):
-    """A credible interval; each bound has the posterior's batch (and event) shape."""
-
-    low: np.ndarray
-    high: np.ndarray
 
 
 def equal_tailed(dist, prob: float) -> Interval:

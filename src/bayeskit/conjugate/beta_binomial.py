@@ -16,7 +16,7 @@ from bayeskit._validate import (
     check_nonnegative,
 )
 from bayeskit.conjugate._base import ExactPosterior, broadcast_data, broadcast_parameters
-from bayeskit.conjugate._intervals import Interval
+from bayeskit.posterior import Interval
 
 __all__ = ["BetaBinomial", "binomial_counts"]
 
@@ -72,7 +72,9 @@ class BetaBinomial(ExactPosterior):
         """
         s, t = binomial_counts(successes, trials)
         s, t = broadcast_data(self.batch_shape, successes=s, trials=t)
-        return BetaBinomial._make(alpha=self.alpha + s, beta=self.beta + (t - s))
+        return self._then(
+            BetaBinomial._make(alpha=self.alpha + s, beta=self.beta + (t - s)), self._log_evidence_of(s, t)
+        )
 
     def marginals(self) -> dict[str, Any]:
         """The Beta marginal of the success probability."""
@@ -130,12 +132,18 @@ class BetaBinomial(ExactPosterior):
 
         Returns
         -------
-        scipy.stats.betabinom
-            Frozen distribution (``pmf``, ``mean``, ``interval``, ``rvs`` ...).
+        ExactPredictive
+            The beta-binomial (``.distribution``), its variance split exactly into
+            binomial noise ``t E[p(1-p)]`` (aleatoric) and ``t^2 Var(p)`` (epistemic).
 
         """
+        from bayeskit.predictive import ExactPredictive
+
         t = check_integer_valued(check_nonnegative(as_float_array(trials, "trials"), "trials"), "trials")
-        return stats.betabinom(t, self.alpha, self.beta)
+        total = self.alpha + self.beta
+        spread = self.alpha * self.beta / (total * total * (total + 1.0))  # Var(p)
+        aleatoric = t * (self.alpha * self.beta / (total * total) - spread)  # t E[p (1 - p)]
+        return ExactPredictive(stats.betabinom(t, self.alpha, self.beta), aleatoric, t * t * spread, "beta-binomial")
 
     def log_marginal_likelihood(self, successes: Any, trials: Any) -> np.ndarray:
         """Log evidence ``log p(successes | trials)`` of binomial data under this prior.
@@ -144,6 +152,8 @@ class BetaBinomial(ExactPosterior):
         The binomial coefficient does not depend on the prior, so it cancels in
         Bayes factors; for a sequence of Bernoulli outcomes drop it.
         """
-        s, t = binomial_counts(successes, trials)
+        return self._log_evidence_of(*binomial_counts(successes, trials))
+
+    def _log_evidence_of(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
         log_choose = special.gammaln(t + 1) - special.gammaln(s + 1) - special.gammaln(t - s + 1)
         return log_choose + special.betaln(self.alpha + s, self.beta + t - s) - special.betaln(self.alpha, self.beta)

@@ -77,7 +77,7 @@ class DirichletMultinomial(ExactPosterior):
     def update(self, counts: Any) -> DirichletMultinomial:
         """Condition on category ``counts`` (last axis ``K``); returns Dirichlet(alpha + counts)."""
         c = _category_counts(counts, self.num_categories, self.batch_shape)
-        return DirichletMultinomial._make(alpha=self.alpha + c)
+        return self._then(DirichletMultinomial._make(alpha=self.alpha + c), self.log_marginal_likelihood(c))
 
     def marginals(self) -> dict[str, Any]:
         """Beta(alpha_k, sum(alpha) - alpha_k) marginal of each probability."""
@@ -132,11 +132,37 @@ class DirichletMultinomial(ExactPosterior):
         return {"probabilities": np.exp(log_gamma - special.logsumexp(log_gamma, axis=-1, keepdims=True))}
 
     def predictive(self, num_trials: Any = 1):
-        """Posterior predictive of the counts in ``num_trials`` new draws: a Dirichlet-multinomial."""
+        """Posterior predictive of the counts in ``num_trials`` new draws: a Dirichlet-multinomial.
+
+        An ``ExactPredictive`` whose intervals and moments are those of each category's
+        beta-binomial marginal, with ``log_prob`` and ``sample`` of the joint counts; the
+        variance splits into multinomial noise and ``n^2 Var(p_c)`` per category.
+        """
+        from bayeskit.predictive import ExactPredictive
+
         n = check_integer_valued(
             check_nonnegative(as_float_array(num_trials, "num_trials"), "num_trials"), "num_trials"
         )
-        return stats.dirichlet_multinomial(self.alpha, n.astype(np.int64))
+        n = np.asarray(n)[..., None]
+        joint = stats.dirichlet_multinomial(self.alpha, n[..., 0].astype(np.int64))
+        rest = self._total - self.alpha
+        spread = self.alpha * rest / (self._total**2 * (self._total + 1.0))
+        aleatoric = n * (self.alpha * rest / self._total**2 - spread)
+
+        def sample_fn(generator: np.random.Generator, num_samples: int) -> np.ndarray:
+            probabilities = self._sample(generator, num_samples)["probabilities"]
+            return generator.multinomial(
+                np.broadcast_to(n[..., 0], probabilities.shape[:-1]).astype(np.int64), probabilities
+            )
+
+        return ExactPredictive(
+            stats.betabinom(n, self.alpha, rest),
+            aleatoric,
+            n * n * spread,
+            "Dirichlet-multinomial",
+            log_prob_fn=joint.logpmf,
+            sample_fn=sample_fn,
+        )
 
     def log_marginal_likelihood(self, counts: Any) -> np.ndarray:
         """Log evidence of category ``counts``: the Dirichlet-multinomial log pmf."""

@@ -76,7 +76,7 @@ class GammaPoisson(ExactPosterior):
         """
         k, e = counts_and_exposure(counts, exposure, allow_zero_exposure=True)
         k, e = broadcast_data(self.batch_shape, counts=k, exposure=e)
-        return GammaPoisson._make(shape=self.shape + k, rate=self.rate + e)
+        return self._then(GammaPoisson._make(shape=self.shape + k, rate=self.rate + e), self._log_evidence_of(k, e))
 
     def marginals(self) -> dict[str, Any]:
         """The Gamma marginal of the rate."""
@@ -108,12 +108,21 @@ class GammaPoisson(ExactPosterior):
 
         Returns
         -------
-        scipy.stats.nbinom
-            ``NB(n=shape, p=rate / (rate + exposure))``, frozen.
+        ExactPredictive
+            ``NB(n=shape, p=rate / (rate + exposure))`` (``.distribution``), its variance
+            split into Poisson noise ``e E[rate]`` and ``e^2 Var(rate)``.
 
         """
+        from bayeskit.predictive import ExactPredictive
+
         e = check_positive(as_float_array(exposure, "exposure"), "exposure")
-        return stats.nbinom(self.shape, self.rate / (self.rate + e))
+        mean_rate = self.shape / self.rate
+        return ExactPredictive(
+            stats.nbinom(self.shape, self.rate / (self.rate + e)),
+            e * mean_rate,
+            e * e * mean_rate / self.rate,
+            "negative binomial",
+        )
 
     def log_marginal_likelihood(self, counts: Any, exposure: Any = 1.0) -> np.ndarray:
         """Log evidence of ``counts`` over ``exposure``: the negative-binomial log pmf.
@@ -121,12 +130,10 @@ class GammaPoisson(ExactPosterior):
         For several periods pass their totals: the factorial terms that differ do
         not depend on the prior, so Bayes factors between priors stay exact.
         """
-        k, e = counts_and_exposure(counts, exposure)
+        return self._log_evidence_of(*counts_and_exposure(counts, exposure))
+
+    def _log_evidence_of(self, k: np.ndarray, e: np.ndarray) -> np.ndarray:
         a, r = self.shape, self.rate
-        return (
-            special.gammaln(a + k)
-            - special.gammaln(a)
-            - special.gammaln(k + 1)
-            - a * np.log1p(e / r)
-            - k * np.log1p(r / e)
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            count_term = np.where(k > 0, k * np.log1p(r / np.where(e > 0, e, 1.0)), 0.0)
+        return special.gammaln(a + k) - special.gammaln(a) - special.gammaln(k + 1) - a * np.log1p(e / r) - count_term

@@ -154,6 +154,10 @@ class BayesianLinearRegression(ExactPosterior):
         digits at a million rows.
         """
         x, y = _design(x, y, self.num_features)
+        posterior = self._condition(x, y)
+        return self._then(posterior, self._log_evidence_of(posterior, x.shape[0]))
+
+    def _condition(self, x: np.ndarray, y: np.ndarray) -> BayesianLinearRegression:
         precision = self.precision + x.T @ x
         information = self.precision @ self.loc + x.T @ y
         factor = _cholesky(precision, "precision + x^T x")
@@ -212,23 +216,30 @@ class BayesianLinearRegression(ExactPosterior):
 
         Returns
         -------
-        scipy.stats.t
-            Frozen, with one entry per row of ``x``; its variance is noise plus
-            weight uncertainty (aleatoric plus epistemic).
+        ExactPredictive
+            The Student-t (``.distribution``), one entry per row of ``x``; its variance
+            splits exactly into noise ``E[sigma^2]`` (aleatoric) and weight uncertainty
+            ``E[sigma^2] x^T Lambda^-1 x`` (epistemic).
 
         """
         x = check_finite(as_float_array(x, "x"), "x")
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(f"`x` must have shape (n_obs, {self.num_features}); got {x.shape}.")
+        from bayeskit.predictive import ExactPredictive
+
         leverage = np.einsum("ij,jk,ik->i", x, self._covariance, x)
-        return stats.t(2.0 * self.alpha, x @ self.loc, np.sqrt(self.beta / self.alpha * (1.0 + leverage)))
+        distribution = stats.t(2.0 * self.alpha, x @ self.loc, np.sqrt(self.beta / self.alpha * (1.0 + leverage)))
+        noise = self.beta / (self.alpha - 1.0) if self.alpha > 1 else np.inf
+        return ExactPredictive(distribution, np.full(x.shape[0], noise), noise * leverage, "Student-t")
 
     def log_marginal_likelihood(self, x: Any, y: Any) -> np.ndarray:
         """Log evidence ``log p(y | x)`` with weights and noise variance integrated out."""
         x, y = _design(x, y, self.num_features)
-        posterior = self.update(x, y)
+        return self._log_evidence_of(self._condition(x, y), x.shape[0])
+
+    def _log_evidence_of(self, posterior: BayesianLinearRegression, num_obs: int) -> np.ndarray:
         return np.asarray(
-            -0.5 * x.shape[0] * _LOG_2PI
+            -0.5 * num_obs * _LOG_2PI
             + 0.5 * (_log_det(self._precision_cholesky) - _log_det(posterior._precision_cholesky))
             + self.alpha * np.log(self.beta)
             - posterior.alpha * np.log(posterior.beta)

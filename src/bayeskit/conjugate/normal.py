@@ -60,7 +60,8 @@ class NormalKnownVariance(ExactPosterior):
     def update(self, x: Any) -> NormalKnownVariance:
         """Condition on observations ``x`` (last axis); batches in turn == all at once."""
         x = observations(x, self.batch_shape)
-        return self.update_from_statistics(x.shape[-1], x.sum(axis=-1))
+        posterior = self._condition_on(x.shape[-1], x.sum(axis=-1))
+        return self._then(posterior, self.log_marginal_likelihood(x))
 
     def update_from_statistics(self, num_obs: Any, total: Any) -> NormalKnownVariance:
         """Condition on ``num_obs`` observations summing to ``total`` (the sufficient statistics).
@@ -70,6 +71,11 @@ class NormalKnownVariance(ExactPosterior):
         """
         num_obs = check_integer_valued(check_nonnegative(as_float_array(num_obs, "num_obs"), "num_obs"), "num_obs")
         total = check_finite(as_float_array(total, "total"), "total")
+        posterior = self._condition_on(num_obs, total)
+        # The evidence needs the sum of squares too: it is unknown from (num_obs, total) alone.
+        return self._then(posterior, np.where(num_obs > 0, np.nan, 0.0))
+
+    def _condition_on(self, num_obs: Any, total: Any) -> NormalKnownVariance:
         precision = 1.0 / self.variance + num_obs / self.noise_variance
         loc = (self.loc / self.variance + total / self.noise_variance) / precision
         return NormalKnownVariance._make(
@@ -104,8 +110,18 @@ class NormalKnownVariance(ExactPosterior):
         return {"mean": self.loc + np.sqrt(self.variance) * rng.standard_normal(size)}
 
     def predictive(self):
-        """Posterior predictive of one new observation: ``Normal(mean, variance + noise_variance)``."""
-        return stats.norm(self.loc, np.sqrt(self.variance + self.noise_variance))
+        """Posterior predictive of one new observation: ``Normal(mean, variance + noise_variance)``.
+
+        An ``ExactPredictive``: the noise variance is aleatoric, the mean's variance epistemic.
+        """
+        from bayeskit.predictive import ExactPredictive
+
+        return ExactPredictive(
+            stats.norm(self.loc, np.sqrt(self.variance + self.noise_variance)),
+            self.noise_variance,
+            self.variance,
+            "Normal",
+        )
 
     def log_marginal_likelihood(self, x: Any) -> np.ndarray:
         """Log evidence of observations ``x``: ``N(x; mean 1, noise_variance I + variance 1 1^T)``."""
@@ -132,7 +148,7 @@ class NormalInverseGamma(ExactPosterior):
     >>> posterior = NormalInverseGamma(mean=0, kappa=1, alpha=2, beta=2).update([4.9, 5.3, 5.1, 4.7])
     >>> {k: round(float(v), 3) for k, v in posterior.mean().items()}
     {'mean': 4.0, 'variance': 4.033}
-    >>> sorted(posterior.interval(0.9))
+    >>> sorted(posterior.interval(0.9).high)
     ['mean', 'variance']
 
     """
@@ -170,7 +186,8 @@ class NormalInverseGamma(ExactPosterior):
             return self
         sample_mean = x.mean(axis=-1)
         sum_squares = ((x - sample_mean[..., None]) ** 2).sum(axis=-1)
-        return self._condition(num_obs, sample_mean, sum_squares)
+        posterior = self._condition(num_obs, sample_mean, sum_squares)
+        return self._then(posterior, self._log_evidence_of(posterior, num_obs))
 
     def update_from_statistics(self, num_obs: Any, sample_mean: Any, sum_squares: Any) -> NormalInverseGamma:
         """Condition on ``num_obs`` observations with mean ``sample_mean`` and centred ``sum_squares``.
@@ -183,7 +200,8 @@ class NormalInverseGamma(ExactPosterior):
         sum_squares = check_nonnegative(
             check_finite(as_float_array(sum_squares, "sum_squares"), "sum_squares"), "sum_squares"
         )
-        return self._condition(num_obs, np.where(num_obs > 0, sample_mean, 0.0), sum_squares)
+        posterior = self._condition(num_obs, np.where(num_obs > 0, sample_mean, 0.0), sum_squares)
+        return self._then(posterior, self._log_evidence_of(posterior, num_obs))
 
     def _condition(self, num_obs, sample_mean, sum_squares) -> NormalInverseGamma:
         kappa = self.kappa + num_obs
@@ -233,15 +251,30 @@ class NormalInverseGamma(ExactPosterior):
         return {"mean": mean, "variance": variance}
 
     def predictive(self):
-        """Posterior predictive of one new observation: Student-t with ``2 alpha`` degrees of freedom."""
+        """Posterior predictive of one new observation: Student-t with ``2 alpha`` degrees of freedom.
+
+        An ``ExactPredictive`` with aleatoric ``E[variance] = beta / (alpha - 1)`` and epistemic
+        ``E[variance] / kappa`` (both infinite for ``alpha <= 1``, where the t has no variance).
+        """
+        from bayeskit.predictive import ExactPredictive
+
         scale = np.sqrt(self.beta * (self.kappa + 1.0) / (self.alpha * self.kappa))
-        return stats.t(2.0 * self.alpha, self.loc, scale)
+        with np.errstate(divide="ignore"):
+            noise = np.where(self.alpha > 1, self.beta / np.maximum(self.alpha - 1.0, 0.0), np.inf)
+        return ExactPredictive(stats.t(2.0 * self.alpha, self.loc, scale), noise, noise / self.kappa, "Student-t")
 
     def log_marginal_likelihood(self, x: Any) -> np.ndarray:
         """Log evidence of observations ``x`` with mean and variance integrated out."""
         x = observations(x, self.batch_shape)
         num_obs = x.shape[-1]
-        posterior = self.update(x)
+        if num_obs == 0:
+            return np.zeros(self.batch_shape)
+        sample_mean = x.mean(axis=-1)
+        sum_squares = ((x - sample_mean[..., None]) ** 2).sum(axis=-1)
+        return self._log_evidence_of(self._condition(num_obs, sample_mean, sum_squares), num_obs)
+
+    def _log_evidence_of(self, posterior: NormalInverseGamma, num_obs: Any) -> np.ndarray:
+        """``log p(data)`` from the posterior after them: the data enter only through (n, mean, sum of squares)."""
         return (
             special.gammaln(posterior.alpha)
             - special.gammaln(self.alpha)

@@ -40,7 +40,7 @@ STRATEGIES = ("variance", "bald", "random")
 
 
 def _is_classification(predictive: Any) -> bool:
-    from bayeskit.nn.predictive import CategoricalPredictive
+    from bayeskit.predictive import CategoricalPredictive
 
     return isinstance(predictive, CategoricalPredictive)
 
@@ -61,8 +61,9 @@ def acquisition_scores(predictive: Any, strategy: str, rng: Any = None) -> np.nd
     --------
     >>> import numpy as np
     >>> from bayeskit.decide.active import acquisition_scores
-    >>> from bayeskit.gp.predictive import GaussianPredictive
-    >>> predictive = GaussianPredictive(np.zeros(3), np.array([0.1, 1.0, 0.5]), np.full(3, 0.5))
+    >>> from bayeskit.predictive import GaussianMixturePredictive
+    >>> latent = np.array([0.1, 1.0, 0.5])
+    >>> predictive = GaussianMixturePredictive.gaussian(np.zeros(3), latent + 0.5, latent)
     >>> np.round(acquisition_scores(predictive, "bald"), 3)
     array([0.091, 0.549, 0.347])
 

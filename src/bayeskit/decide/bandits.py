@@ -388,7 +388,7 @@ def simulate(
     """
     from bayeskit._progress import progress_bar
 
-    check_jax_key(key)
+    key = check_jax_key(key)
     if not isinstance(problem, BanditProblem):
         raise TypeError(f"`problem` must be a BanditProblem (e.g. BanditProblem.bernoulli([...])); got {problem!r}.")
     policies = list(policies)

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from scipy import special
 
 from bayeskit.evaluate._inputs import positive, real
+from bayeskit.posterior import Decomposition
 
 __all__ = ["Decomposition", "decompose_classification", "decompose_regression"]
-
-
-class Decomposition(NamedTuple):
-    """Per-prediction uncertainty: ``total = aleatoric + epistemic`` exactly."""
-
-    total: np.ndarray
-    aleatoric: np.ndarray
-    epistemic: np.ndarray
 
 
 def decompose_regression(means: Any, variances: Any) -> Decomposition:

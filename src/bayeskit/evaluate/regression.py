@@ -25,6 +25,7 @@ __all__ = [
     "pit_gaussian",
     "pinball_loss",
     "pit_samples",
+    "predictive_metrics",
     "quantile_calibration_curve",
     "quantile_coverage",
     "sharpness",
@@ -200,3 +201,30 @@ def quantile_coverage(y: Any, quantiles: Any, levels: Any):
 
     y, q, levels = _quantiles(y, quantiles, levels)
     return pd.DataFrame({"expected": levels, "observed": (y[:, None] <= q).mean(axis=0)})
+
+
+def predictive_metrics(predictive: Any, y: np.ndarray) -> dict[str, float]:
+    """The one metrics schema of a regression predictive: RMSE, NLL, CRPS, coverage, calibration, decomposition.
+
+    ``predictive`` needs ``mean()``, ``cdf(y)``, ``log_prob(y)``, ``crps(y)`` and
+    ``decompose()`` (``bayeskit.predictive.GaussianMixturePredictive`` has them);
+    ``y`` has shape ``(n,)``. Every regression rung's ``evaluate(y)`` returns this dict.
+    """
+    pit = np.clip(predictive.cdf(y), 0.0, 1.0)
+    coverage = central_interval_coverage(pit, [0.5, 0.8, 0.9, 0.95])
+    parts = predictive.decompose()
+    return {
+        "n": float(y.size),
+        "rmse": float(np.sqrt(np.mean((y - predictive.mean()) ** 2))),
+        "nll": float(-np.mean(predictive.log_prob(y))),
+        "crps": float(np.mean(predictive.crps(y))),
+        **{
+            f"coverage_{round(100 * level)}": float(value)
+            for level, value in zip(coverage["level"], coverage["coverage"], strict=True)
+        },
+        "mean_absolute_calibration_error": mean_absolute_calibration_error(pit),
+        "miscalibration_area": miscalibration_area(pit),
+        "mean_std": float(np.mean(np.sqrt(parts.total))),
+        "mean_aleatoric_var": float(np.mean(parts.aleatoric)),
+        "mean_epistemic_var": float(np.mean(parts.epistemic)),
+    }

@@ -23,15 +23,15 @@ from bayeskit.gp.kernels import (
     Sum,
     White,
 )
-from bayeskit.gp.predictive import GaussianPredictive
 from bayeskit.gp.regressor import GPRegressor
 from bayeskit.gp.sparse import SparseGPRegressor
+from bayeskit.predictive import GaussianMixturePredictive
 
 __all__ = [
     "RBF",
     "ExactGP",
     "GPRegressor",
-    "GaussianPredictive",
+    "GaussianMixturePredictive",
     "Linear",
     "Matern12",
     "Matern32",

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit._estimator import _Estimator
 from bayeskit._validate import check_choice
 from bayeskit.gp.exact import condition, draw_functions, memory_estimate, predict, update
 from bayeskit.gp.kernels import AbstractKernel, Matern52
-from bayeskit.gp.predictive import GaussianPredictive
-from bayeskit.models.estimators import _Estimator
+from bayeskit.predictive import GaussianMixturePredictive
 
 __all__ = ["GPRegressor", "available_memory"]
 
@@ -111,8 +111,8 @@ class GPRegressor(_Estimator):
 
     def fit(self, X: Any, y: Any):
         """Fit the hyperparameters (per ``optimizer``) and condition on ``(X, y)``; returns self."""
+        from bayeskit._design import design_matrix, target_vector
         from bayeskit.gp.fit import fit_hyperparameters
-        from bayeskit.models._data import design_matrix, target_vector
 
         if self.optimizer is not None:
             check_choice(self.optimizer, "optimizer", ("lml", "nuts"))
@@ -191,7 +191,7 @@ class GPRegressor(_Estimator):
             raise ValueError("this GPRegressor is not fitted yet: call fit(X, y) first.")
 
     def _inputs(self, X: Any) -> np.ndarray:
-        from bayeskit.models._data import design_matrix
+        from bayeskit._design import design_matrix
 
         self._check_fitted()
         return design_matrix(X, expected=self.feature_names_in_).values
@@ -205,16 +205,12 @@ class GPRegressor(_Estimator):
         if self.optimizer == "nuts" and hasattr(self, "draw_states_"):
             return self._mixture_predictive(self._inputs(X))
         mean, variance = predict(self.state_, self._inputs(X))
-        scale = self.y_std_**2
-        return GaussianPredictive(
-            np.asarray(mean) * self.y_std_ + self.y_mean_,
-            np.asarray(variance) * scale,
-            np.full(np.shape(mean), self.noise_variance_),
+        latent = np.asarray(variance) * self.y_std_**2
+        return GaussianMixturePredictive.gaussian(
+            np.asarray(mean) * self.y_std_ + self.y_mean_, latent + self.noise_variance_, latent, "Gaussian process"
         )
 
     def _mixture_predictive(self, x: np.ndarray) -> Any:
-        from bayeskit.nn.predictive import GaussianMixturePredictive
-
         means, latents, noises = [], [], []
         for state in self.draw_states_:
             mean, variance = predict(state, x)
@@ -256,7 +252,7 @@ class GPRegressor(_Estimator):
 
     def update(self, X: Any, y: Any):
         """Condition on new rows without refitting the hyperparameters (a block Cholesky update); returns self."""
-        from bayeskit.models._data import target_vector
+        from bayeskit._design import target_vector
 
         x = self._inputs(X)
         target = target_vector(y, x.shape[0], "gaussian")

@@ -29,9 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import solve_triangular
 
+from bayeskit._estimator import _Estimator
 from bayeskit.gp.kernels import AbstractKernel
-from bayeskit.gp.predictive import GaussianPredictive
-from bayeskit.models.estimators import _Estimator
+from bayeskit.predictive import GaussianMixturePredictive
 
 __all__ = ["SVGP", "SparseGPRegressor", "elbo"]
 
@@ -146,13 +146,13 @@ class SparseGPRegressor(_Estimator):
 
     def fit(self, X: Any, y: Any):
         """Maximize the ELBO on ``(X, y)`` by minibatch Adam; returns self."""
+        from bayeskit._design import design_matrix, target_vector
+        from bayeskit._estimator import positive_int
         from bayeskit._progress import progress_bar
         from bayeskit.gp.kernels import Matern52
-        from bayeskit.models._data import design_matrix, target_vector
-        from bayeskit.nn.estimators import _positive_int
 
         for name in ("num_inducing", "epochs", "batch_size"):
-            _positive_int(getattr(self, name), name)
+            positive_int(getattr(self, name), name)
         design = design_matrix(X)
         x = design.values
         target = target_vector(y, x.shape[0], "gaussian")
@@ -194,26 +194,27 @@ class SparseGPRegressor(_Estimator):
         self.noise_variance_ = float(np.exp(self.model_.log_noise_variance)) * self.y_std_**2
         return self
 
-    def predictive(self, X: Any) -> GaussianPredictive:
+    def predictive(self, X: Any) -> GaussianMixturePredictive:
         """The predictive at ``X`` (target units): latent variance (epistemic) and noise (aleatoric)."""
-        from bayeskit.models._data import design_matrix
+        from bayeskit._design import design_matrix
 
         if not hasattr(self, "model_"):
             raise ValueError("this SparseGPRegressor is not fitted yet: call fit(X, y) first.")
         x = design_matrix(X, expected=self.feature_names_in_).values
         with jax.enable_x64(True):
             mean, variance = _latent(self.model_, jnp.asarray(x, jnp.float64))
-        return GaussianPredictive(
+        latent = np.asarray(variance) * self.y_std_**2
+        return GaussianMixturePredictive.gaussian(
             np.asarray(mean) * self.y_std_ + self.y_mean_,
-            np.asarray(variance) * self.y_std_**2,
-            np.full(x.shape[0], self.noise_variance_),
+            latent + self.noise_variance_,
+            latent,
             "sparse variational GP",
         )
 
     def predict(self, X: Any, return_std: bool = False):
         """Posterior mean (and the latent function's standard deviation)."""
         predictive = self.predictive(X)
-        return (predictive.mean(), np.sqrt(predictive.latent_variance)) if return_std else predictive.mean()
+        return (predictive.mean(), np.sqrt(predictive.decompose().epistemic)) if return_std else predictive.mean()
 
 
 @eqx.filter_jit

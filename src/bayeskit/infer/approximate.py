@@ -31,11 +31,11 @@ def _as_posterior(
     draws: dict[str, Any], method: str, findings, timings, details, notes=(), model=None, args=(), kwargs=None
 ) -> DrawsPosterior:
     """Independent draws split into pseudo-chains (R-hat near 1 by construction) with ArviZ data."""
-    import arviz as az
+    from bayeskit._arviz import from_dict
 
     num = next(iter(draws.values())).shape[0] // _PSEUDO_CHAINS * _PSEUDO_CHAINS
     shaped = {k: np.asarray(v)[:num].reshape(_PSEUDO_CHAINS, -1, *np.shape(v)[1:]) for k, v in draws.items()}
-    idata = az.from_dict(posterior=shaped)
+    idata = from_dict({"posterior": shaped})
     return DrawsPosterior(
         draws=shaped,
         idata=idata,

@@ -8,8 +8,6 @@ cannot reproduce that feature of the data (Gelman, Meng & Stern, 1996).
 
 from __future__ import annotations
 
-import contextlib
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -33,16 +31,6 @@ STATISTICS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 _EXTREME = 0.01
 
 
-@contextlib.contextmanager
-def _quiet_arviz():
-    """ArviZ 0.2x calls a matplotlib API deprecated in 3.11; the warning is ArviZ's to fix, not the user's."""
-    from matplotlib import MatplotlibDeprecationWarning
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=MatplotlibDeprecationWarning)
-        yield
-
-
 def _components(idata: Any, var_names: list[str] | None, limit: int) -> list[str]:
     names = var_names or list(idata.posterior.data_vars)
     chosen, count = [], 0
@@ -55,38 +43,40 @@ def _components(idata: Any, var_names: list[str] | None, limit: int) -> list[str
     return chosen
 
 
+def _figure(collection: Any, title: str):
+    """The matplotlib Figure behind an arviz-plots ``PlotCollection``, detached from pyplot's registry."""
+    import matplotlib.pyplot as plt
+
+    figure = collection.viz["figure"].item()
+    plt.close(figure)
+    figure.suptitle(title)
+    return figure
+
+
 def plot_trace(posterior: Any, var_names: list[str] | None = None, max_sites: int = 6):
     """ArviZ trace plot (densities per chain, left; draws in order, right) of up to ``max_sites`` sites."""
-    import arviz as az
-    from matplotlib.figure import Figure
+    from arviz_plots import plot_trace_dist
+
+    from bayeskit._arviz import quiet
 
     idata = posterior.to_arviz()
     names = (var_names or list(idata.posterior.data_vars))[:max_sites]
-    figure = Figure(figsize=(10, 2.0 * len(names)), layout="constrained")
-    axes = np.atleast_2d(figure.subplots(len(names), 2, squeeze=False))
-    with _quiet_arviz():
-        az.plot_trace(idata, var_names=names, axes=axes, compact=True)
-    figure.suptitle(f"trace ({posterior.method})")
-    return figure
+    with quiet():
+        collection = plot_trace_dist(idata, var_names=names, compact=True, backend="matplotlib")
+    return _figure(collection, f"trace ({posterior.method})")
 
 
 def plot_rank(posterior: Any, var_names: list[str] | None = None, max_panels: int = 8):
-    """ArviZ rank plot: per-chain histograms of pooled ranks, flat when the chains agree (Vehtari et al. 2021)."""
-    import arviz as az
-    from matplotlib.figure import Figure
+    """ArviZ rank plot: per-chain ECDFs of pooled ranks, inside the band when the chains agree (Vehtari et al. 2021)."""
+    from arviz_plots import plot_rank as _plot_rank
+
+    from bayeskit._arviz import quiet
 
     idata = posterior.to_arviz()
     names = _components(idata, var_names, max_panels)
-    panels = sum(int(np.prod(idata.posterior[n].shape[2:])) for n in names)
-    columns = min(4, panels)
-    rows = -(-panels // columns)
-    figure = Figure(figsize=(3.0 * columns, 2.3 * rows), layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False).ravel()
-    with _quiet_arviz():
-        az.plot_rank(idata, var_names=names, ax=axes[:panels])
-    for axis in axes[panels:]:
-        axis.set_visible(False)
-    return figure
+    with quiet():
+        collection = _plot_rank(idata, var_names=names, backend="matplotlib")
+    return _figure(collection, f"rank ({posterior.method})")
 
 
 def prior_predictive(model: Any, *args: Any, key: Any, num_samples: int = 500, **kwargs: Any) -> dict[str, np.ndarray]:
@@ -95,7 +85,7 @@ def prior_predictive(model: Any, *args: Any, key: Any, num_samples: int = 500, *
 
     from bayeskit._rng import check_jax_key
 
-    check_jax_key(key)
+    key = check_jax_key(key)
     out = Predictive(model, num_samples=num_samples)(key, *args, **kwargs)
     return {name: np.asarray(value) for name, value in out.items()}
 
@@ -103,6 +93,8 @@ def prior_predictive(model: Any, *args: Any, key: Any, num_samples: int = 500, *
 def _check_shapes(replicated: Any, observed: Any) -> tuple[np.ndarray, np.ndarray]:
     replicated = np.asarray(replicated, dtype=float)
     observed = np.asarray(observed, dtype=float)
+    if observed.ndim == 0 and replicated.ndim == 1:  # one scalar observation (e.g. a binomial count)
+        replicated, observed = replicated[:, None], observed[None]
     if replicated.ndim < 2 or replicated.shape[1:] != observed.shape:
         raise ValueError(
             f"`replicated` must have shape (num_draws, *observed.shape) = (n, {', '.join(map(str, observed.shape))}); "

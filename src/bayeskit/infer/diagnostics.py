@@ -7,36 +7,23 @@ total), and Betancourt (2016) for divergences and E-BFMI (>= 0.3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from bayeskit.posterior import Finding
 
 __all__ = ["THRESHOLDS", "Finding", "banner", "check_inference_data"]
 
 THRESHOLDS = {"r_hat": 1.01, "ess": 400.0, "divergences": 0, "e_bfmi": 0.3, "tree_depth_saturation": 0.01}
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One failed check: what, how bad, against which threshold, and what to do."""
-
-    check: str
-    value: float
-    threshold: float
-    where: str
-    advice: str
-
-    def __str__(self) -> str:
-        return f"{self.check} = {self.value:.4g} (threshold {self.threshold:g}) {self.where}: {self.advice}"
-
-
 def check_inference_data(idata: Any, max_tree_depth: int | None = None) -> tuple[Finding, ...]:
-    """Every failed convergence check of an ``arviz.InferenceData`` (empty when all pass)."""
-    import arviz as az
+    """Every failed convergence check of an ArviZ ``DataTree`` of draws (empty when all pass)."""
+    from bayeskit._arviz import bfmi, diagnostics
 
     findings: list[Finding] = []
-    summary = az.summary(idata, kind="diagnostics")
+    summary = diagnostics(idata)
     if "r_hat" in summary and summary["r_hat"].notna().any():
         worst = summary["r_hat"].idxmax()
         if summary.loc[worst, "r_hat"] > THRESHOLDS["r_hat"]:
@@ -62,7 +49,7 @@ def check_inference_data(idata: Any, max_tree_depth: int | None = None) -> tuple
                         "too few effective draws for stable estimates: draw more samples or reparameterize.",
                     )
                 )
-    stats = getattr(idata, "sample_stats", None)
+    stats = idata["sample_stats"].to_dataset() if "sample_stats" in idata.children else None
     if stats is not None and "diverging" in stats:
         divergences = int(stats["diverging"].sum())
         if divergences > THRESHOLDS["divergences"]:
@@ -78,7 +65,7 @@ def check_inference_data(idata: Any, max_tree_depth: int | None = None) -> tuple
                 )
             )
     if stats is not None and "energy" in stats:
-        e_bfmi = np.atleast_1d(az.bfmi(idata))
+        e_bfmi = bfmi(stats["energy"].values)
         if e_bfmi.min() < THRESHOLDS["e_bfmi"]:
             findings.append(
                 Finding(

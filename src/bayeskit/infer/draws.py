@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit._validate import check_choice, check_prob
-from bayeskit.infer.diagnostics import Finding, banner
+from bayeskit._rng import as_generator, check_jax_key
+from bayeskit.infer.diagnostics import banner
+from bayeskit.posterior import Finding, Interval, check_interval_args, check_num_samples
 
 __all__ = ["DiagnosticsWarning", "DrawsPosterior", "side_by_side"]
 
@@ -33,9 +34,11 @@ class DiagnosticsWarning(UserWarning):
 class DrawsPosterior:
     """Draws ``(chain, draw, *shape)`` per site, the InferenceData behind them and their diagnostics.
 
-    ``mean``, ``std``, ``var`` and ``interval`` return dicts keyed by site (as the
-    multi-parameter exact posteriors do). ``summary()`` is ArviZ's table with
-    R-hat, ESS and MCSE; while any check fails it warns and carries the findings.
+    ``mean``, ``std`` and ``var`` return dicts keyed by site (as the multi-parameter
+    exact posteriors do), ``interval`` an ``Interval`` of such dicts. ``summary()`` is
+    ArviZ's table (``mean, sd, <kind>_<low>%, <kind>_<high>%``, MCSE, ESS bulk/tail,
+    R-hat); while any check fails it warns and carries the findings. ``idata`` is the
+    ArviZ ``DataTree``.
     """
 
     draws: dict[str, np.ndarray]
@@ -64,6 +67,23 @@ class DrawsPosterior:
         """The failed checks with advice (empty when healthy)."""
         return self.findings
 
+    def log_evidence(self) -> float:
+        """The log evidence ``log p(y)`` where the engine gives one (Laplace in unconstrained space).
+
+        Raises
+        ------
+        ValueError
+            For NUTS and ADVI draws, which do not estimate the evidence.
+
+        """
+        value = self.details.get("log_evidence")
+        if value is None or not np.isfinite(value):
+            raise ValueError(
+                f"this {self.method} posterior has no log evidence: laplace(..., space='unconstrained') gives one; "
+                "NUTS and ADVI draws do not. Compare such fits by PSIS-LOO with bayeskit.compare.compare."
+            )
+        return float(value)
+
     def _flat(self) -> dict[str, np.ndarray]:
         return {k: v.reshape(-1, *v.shape[2:]) for k, v in self.draws.items()}
 
@@ -79,29 +99,25 @@ class DrawsPosterior:
         """Posterior standard deviation of every site."""
         return {k: np.sqrt(v) for k, v in self.var().items()}
 
-    def interval(self, prob: float = 0.95, kind: str = "eti") -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Equal-tailed (quantiles) or highest-density (ArviZ) interval of every site."""
-        import arviz as az
+    def interval(self, prob: float = 0.95, kind: str = "eti") -> Interval:
+        """Equal-tailed (quantiles) or highest-density (ArviZ) interval of every site, as dicts by site."""
+        from bayeskit._arviz import hdi
 
-        prob = check_prob(prob)
-        check_choice(kind, "interval kind", ("eti", "hdi"))
-        out = {}
+        prob, kind = check_interval_args(prob, kind)
+        low, high = {}, {}
         for name, values in self._flat().items():
             if kind == "eti":
-                low, high = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+                bounds = np.quantile(values, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
             else:
-                bounds = np.asarray(az.hdi(self.idata, hdi_prob=prob, var_names=[name])[name].values)
-                low, high = bounds[..., 0], bounds[..., 1]
-            out[name] = (np.asarray(low), np.asarray(high))
-        return out
+                bounds = hdi(values, prob)
+            low[name], high[name] = np.asarray(bounds[0]), np.asarray(bounds[1])
+        return Interval(low, high)
 
     def sample(self, key: Any, num_samples: int) -> dict[str, np.ndarray]:
         """``num_samples`` joint draws resampled (with replacement) from the chains, by an explicit key."""
-        from bayeskit._rng import as_generator
-
         flat = self._flat()
         total = next(iter(flat.values())).shape[0]
-        index = as_generator(key).integers(0, total, size=num_samples)
+        index = as_generator(key).integers(0, total, size=check_num_samples(num_samples))
         return {k: v[index] for k, v in flat.items()}
 
     def _require_model(self, what: str) -> None:
@@ -119,10 +135,8 @@ class DrawsPosterior:
         import jax
         from numpyro.infer import Predictive
 
-        from bayeskit._rng import check_jax_key
-
         self._require_model("predictive()")
-        check_jax_key(key)
+        key = check_jax_key(key)
         flat = self._flat()
         if num_samples is not None:
             flat = self.sample(key, num_samples)
@@ -186,20 +200,30 @@ class DrawsPosterior:
         values = log_likelihood(self.model, flat, *self.model_args, **self.model_kwargs)
         return {k: np.asarray(v).reshape(chains, draws, *np.shape(v)[1:]) for k, v in values.items()}
 
-    def to_arviz(self, log_likelihood: bool = False):
-        """The ``arviz.InferenceData`` (posterior and sample stats; with ``log_likelihood=True`` that group too)."""
-        if not log_likelihood or "log_likelihood" in self.idata.groups():
+    def to_arviz(self, key: Any = None, num_draws: int | None = None, *, log_likelihood: bool = False):
+        """The ArviZ ``DataTree``: posterior and sample stats, with ``log_likelihood=True`` that group too.
+
+        The draws are the sampler's own, so ``key`` and ``num_draws`` are not needed
+        (they are accepted so that every posterior's ``to_arviz`` can be called alike).
+        """
+        if not log_likelihood or "log_likelihood" in self.idata.children:
             return self.idata
-        import arviz as az
+        from bayeskit._arviz import from_dict
 
-        extra = az.from_dict(log_likelihood=self.log_likelihood())
-        return az.concat(self.idata, extra, inplace=False)
+        tree = self.idata.copy()
+        tree["log_likelihood"] = from_dict({"log_likelihood": self.log_likelihood()})["log_likelihood"]
+        return tree
 
-    def summary(self, prob: float = 0.95):
-        """ArviZ's summary (mean, sd, HDI, MCSE, ESS bulk/tail, R-hat); warns while any check fails."""
-        import arviz as az
+    def summary(self, prob: float = 0.95, kind: str = "eti"):
+        """ArviZ's summary: ``mean, sd, <kind>_<low>%, <kind>_<high>%``, MCSE, ESS bulk/tail, R-hat.
 
-        table = az.summary(self.idata, hdi_prob=check_prob(prob))
+        Warns (``DiagnosticsWarning``) while any check fails, and carries the findings
+        in ``table.attrs["diagnostics"]``.
+        """
+        from bayeskit._arviz import summary
+
+        prob, kind = check_interval_args(prob, kind)
+        table = summary(self.idata, prob, kind)
         table.attrs["diagnostics"] = [str(f) for f in self.findings]
         table.attrs["notes"] = list(self.notes)
         if self.findings:
@@ -226,16 +250,19 @@ def side_by_side(posteriors: dict[str, Any], prob: float = 0.95):
     """
     import pandas as pd
 
-    prob = check_prob(prob)
+    prob, _ = check_interval_args(prob, "eti")
     columns = {}
     for label, posterior in posteriors.items():
         means, stds, bounds = posterior.mean(), posterior.std(), posterior.interval(prob)
-        if not getattr(posterior, "is_healthy", True):
+        if not isinstance(means, dict):
+            means, stds = {"value": means}, {"value": stds}
+            bounds = Interval({"value": bounds.low}, {"value": bounds.high})
+        if posterior.check():
             label = f"{label} (FAILED CHECKS)"
         values: dict[tuple[str, str], dict[str, float]] = {}
         for name, mean in means.items():
             flat_mean = np.ravel(mean)
-            low, high = (np.ravel(b) for b in bounds[name])
+            low, high = np.ravel(bounds.low[name]), np.ravel(bounds.high[name])
             for j, value in enumerate(flat_mean):
                 row = name if flat_mean.size == 1 else f"{name}[{j}]"
                 values.setdefault((label, "mean"), {})[row] = float(value)

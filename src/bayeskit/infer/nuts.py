@@ -32,7 +32,7 @@ def raw_key(key: Any) -> np.ndarray:
     """The uint32 data of a JAX key (typed ``jax.random.key`` or legacy ``PRNGKey``)."""
     import jax
 
-    check_jax_key(key)
+    key = check_jax_key(key)
     if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
     return np.asarray(key, dtype=np.uint32)
@@ -215,8 +215,9 @@ class _Run:
         return jax.tree.unflatten(treedef, [jnp.asarray(a) for a in loaded])
 
     def posterior(self, model, args, kwargs, max_tree_depth: int, resumed: int) -> DrawsPosterior:
-        import arviz as az
         import jax
+
+        from bayeskit._arviz import from_dict
 
         start = time.perf_counter()
         collected = self._collected()
@@ -238,7 +239,7 @@ class _Run:
             "acceptance_rate": stats["accept_prob"],
             "step_size": stats["step_size"],
         }
-        idata = az.from_dict(posterior=draws, sample_stats=sample_stats)
+        idata = from_dict({"posterior": draws, "sample_stats": sample_stats})
         findings = check_inference_data(idata, max_tree_depth)
         self.timings["postprocess_s"] = time.perf_counter() - start
         return DrawsPosterior(

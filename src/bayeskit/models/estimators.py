@@ -8,13 +8,13 @@ their column names in ``summary()``; the caller's data are copied, never changed
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
 
+from bayeskit._design import design_matrix, group_index, target_vector
+from bayeskit._estimator import _Estimator
 from bayeskit._validate import check_choice, check_prob
-from bayeskit.models._data import design_matrix, group_index, target_vector
 from bayeskit.models._glm import (
     FAMILIES,
     POOLINGS,
@@ -37,66 +37,6 @@ __all__ = [
 ]
 
 METHODS = ("nuts", "laplace", "advi")
-
-
-class _Estimator:
-    """Parameters from ``__init__`` (scikit-learn convention: stored as given, validated in ``fit``)."""
-
-    _fixed: tuple[str, ...] = ()
-
-    @classmethod
-    def _defaults(cls) -> dict[str, Any]:
-        """Constructor parameters and defaults; ``**kwargs`` stand for the parent's (minus those fixed here)."""
-        out: dict[str, Any] = {}
-        for klass in cls.__mro__:
-            if "__init__" not in klass.__dict__ or klass is object:
-                continue
-            parameters = inspect.signature(klass.__init__).parameters.values()
-            for p in parameters:
-                if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in cls._fixed:
-                    out.setdefault(p.name, p.default)
-            if not any(p.kind == p.VAR_KEYWORD for p in parameters):
-                break
-        return out
-
-    def _store(self, arguments: dict[str, Any]) -> None:
-        """Keep the constructor's arguments as attributes (call as ``self._store(locals())``)."""
-        for name in self._defaults():
-            setattr(self, name, arguments[name])
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor's parameters and their values."""
-        return {name: getattr(self, name) for name in self._defaults()}
-
-    def set_params(self, **params: Any):
-        """Set constructor parameters (returns self)."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"unknown parameter {name!r} for {type(self).__name__}; valid: {sorted(valid)}.")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = self._defaults()
-        changed = [
-            f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) is not v and defaults.get(k) != v
-        ]
-        return f"{type(self).__name__}({', '.join(changed)})"
-
-    def _jax_key(self):
-        """The estimator's ``key`` (an int seed or a JAX key) as JAX key data."""
-        import jax
-
-        from bayeskit.infer.nuts import raw_key
-
-        if isinstance(self.key, int | np.integer) and not isinstance(self.key, bool):
-            return jax.random.PRNGKey(int(self.key))
-        return raw_key(self.key)
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "posterior_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first.")
 
 
 class BayesianGLM(_Estimator):
@@ -340,18 +280,47 @@ class BayesianGLM(_Estimator):
         return linear_predictor(draws, x, codes, offset, rng), draws
 
     def sample_posterior_predictive(
-        self, X: Any, groups: Any = None, exposure: Any = None, rng: Any = None
+        self, X: Any, groups: Any = None, exposure: Any = None, key: Any = None
     ) -> np.ndarray:
-        """``(num_draws, n)`` outcomes drawn from the posterior predictive (one per parameter draw)."""
+        """``(num_draws, n)`` outcomes drawn from the posterior predictive (one per parameter draw).
+
+        ``key`` (a JAX key, Generator or int) picks the draws; by default a sub-stream of the
+        estimator's own ``key``, so repeated calls agree.
+        """
         from bayeskit._rng import as_generator
 
-        generator = as_generator(rng if rng is not None else np.random.default_rng(_seed(self.key)))
+        generator = as_generator(key) if key is not None else _prediction_stream(self.key)
         eta, draws = self._eta(X, groups, exposure, generator)
         return sample_outcome(self.family, eta, draws, generator)
 
+    def predictive(self, X: Any, groups: Any = None, exposure: Any = None, max_components: int = 200) -> Any:
+        """The posterior predictive at ``X``, with the posterior API, ``decompose()`` and ``evaluate(y)``.
+
+        Gaussian family: a ``GaussianMixturePredictive`` with one component per posterior
+        draw (thinned evenly to ``max_components``), so aleatoric is the noise variance and
+        epistemic the spread of the draws' means. Logistic: a ``CategoricalPredictive`` over
+        the draws' class probabilities. Poisson and Student-t outcomes have no Gaussian or
+        categorical predictive: use ``sample_posterior_predictive`` there.
+        """
+        from bayeskit.predictive import CategoricalPredictive, GaussianMixturePredictive
+
+        eta, draws = self._eta(X, groups, exposure, _prediction_stream(self.key))
+        keep = np.unique(np.linspace(0, eta.shape[0] - 1, min(max_components, eta.shape[0])).astype(int))
+        means = family_mean(self.family, eta[keep])
+        label = f"{type(self).__name__} ({self.method})"
+        if self.family == "gaussian":
+            noise = np.broadcast_to((draws["sigma"][keep] ** 2)[:, None], means.shape)
+            return GaussianMixturePredictive(means, np.array(noise), label)
+        if self.family == "bernoulli":
+            return CategoricalPredictive(np.stack([1 - means, means], axis=-1), np.array([0, 1]), label)
+        raise ValueError(
+            f"predictive() covers Gaussian and logistic outcomes; the {self.family!r} family's predictive is neither "
+            "Gaussian nor categorical. Use sample_posterior_predictive(X) for its draws."
+        )
+
     def predict(self, X: Any, groups: Any = None, exposure: Any = None, return_std: bool = False):
         """Posterior predictive mean E[y | X, data] (and its sd with ``return_std``: epistemic plus noise)."""
-        eta, draws = self._eta(X, groups, exposure, np.random.default_rng(_seed(self.key)))
+        eta, draws = self._eta(X, groups, exposure, _prediction_stream(self.key))
         means = family_mean(self.family, eta)
         prediction = means.mean(axis=0)
         if not return_std:
@@ -392,12 +361,13 @@ class BayesianGLM(_Estimator):
         return name
 
 
-def _seed(key: Any) -> int:
-    if isinstance(key, int | np.integer) and not isinstance(key, bool):
-        return int(key) + 1
-    from bayeskit.infer.nuts import raw_key
+def _prediction_stream(key: Any) -> np.random.Generator:
+    """The estimator's prediction sub-stream: ``fold_in(key, 1)``, independent of the fit's own stream."""
+    import jax
 
-    return int(np.asarray(raw_key(key)).ravel().sum()) + 1
+    from bayeskit._rng import as_generator, as_jax_key
+
+    return as_generator(jax.random.fold_in(as_jax_key(key), 1))
 
 
 class BayesianLogisticRegression(BayesianGLM):
@@ -656,6 +626,22 @@ class BayesianLinearRegression(_Estimator):
         self._check_fitted()
         return self._design(X, expected=self.feature_names_in_)[0]
 
+    def predictive(self, X: Any, max_components: int = 200) -> Any:
+        """The posterior predictive at ``X``: exact Student-t for ``method="exact"``, else a mixture over draws.
+
+        Both have the posterior API, ``decompose()`` (noise vs weight uncertainty) and ``evaluate(y)``.
+        """
+        from bayeskit.predictive import GaussianMixturePredictive
+
+        x = self._check_x(X)
+        if self.method == "exact":
+            return self.exact_posterior_.predictive(x)
+        draws = self._flat_draws()
+        keep = np.unique(np.linspace(0, draws["weights"].shape[0] - 1, max_components).astype(int))
+        means = draws["weights"][keep] @ x.T
+        noise = np.broadcast_to(draws["noise_variance"][keep][:, None], means.shape)
+        return GaussianMixturePredictive(means, np.array(noise), f"BayesianLinearRegression ({self.method})")
+
     def predict(self, X: Any, return_std: bool = False):
         """Posterior predictive mean (and sd with ``return_std``, parameter uncertainty plus noise)."""
         x = self._check_x(X)
@@ -681,12 +667,12 @@ class BayesianLinearRegression(_Estimator):
         draws = self.sample_posterior_predictive(X)
         return tuple(np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0))
 
-    def sample_posterior_predictive(self, X: Any, num_samples: int = 4000, rng: Any = None) -> np.ndarray:
+    def sample_posterior_predictive(self, X: Any, num_samples: int = 4000, key: Any = None) -> np.ndarray:
         """``(num_samples, n)`` outcomes from the posterior predictive."""
         from bayeskit._rng import as_generator
 
         x = self._check_x(X)
-        generator = as_generator(rng if rng is not None else np.random.default_rng(_seed(self.key)))
+        generator = as_generator(key) if key is not None else _prediction_stream(self.key)
         if self.method == "exact":
             draws = self.exact_posterior_.sample(generator, num_samples)
         else:

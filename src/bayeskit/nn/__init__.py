@@ -14,10 +14,10 @@ its ELBO terms reported.
 from bayeskit.nn._core import HEADS
 from bayeskit.nn.estimators import DeepEnsemble, MCDropout
 from bayeskit.nn.laplace import LastLayerLaplace
-from bayeskit.nn.predictive import CategoricalPredictive, GaussianMixturePredictive
 from bayeskit.nn.swag import SWAG
 from bayeskit.nn.vae import VAE
 from bayeskit.nn.variational import BayesByBackprop
+from bayeskit.predictive import CategoricalPredictive, GaussianMixturePredictive
 
 __all__ = [
     "HEADS",

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bayeskit.models._data import design_matrix, target_vector
+from bayeskit._design import design_matrix, target_vector
 
 __all__ = ["Scaler", "classification_data", "fit_scalers", "regression_data"]
 

@@ -13,19 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit._estimator import _Estimator, positive_int
 from bayeskit._validate import check_choice, check_prob
-from bayeskit.models.estimators import _Estimator
 from bayeskit.nn._core import HEADS
 from bayeskit.nn._data import classification_data, fit_scalers, regression_data
-from bayeskit.nn.predictive import CategoricalPredictive, GaussianMixturePredictive
+from bayeskit.predictive import CategoricalPredictive, GaussianMixturePredictive
 
 __all__ = ["DeepEnsemble", "MCDropout"]
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"`{name}` must be a positive int; got {value!r}.")
-    return int(value)
 
 
 class _NetworkModel(_Estimator):
@@ -58,7 +52,7 @@ class _NetworkModel(_Estimator):
         """The single network repeated ``passes`` times, each pass with its own key (MC dropout, BBB)."""
         import jax
 
-        passes = _positive_int(self.passes, "passes")
+        passes = positive_int(self.passes, "passes")
         replicated = jax.tree.map(lambda leaf: jax.numpy.broadcast_to(leaf, (passes, *leaf.shape[1:])), self.params_)
         return replicated, jax.random.split(key, passes), draw_weights
 
@@ -71,7 +65,7 @@ class _NetworkModel(_Estimator):
     def _check_settings(self) -> None:
         check_choice(self.head, "head", HEADS)
         if self.head == "mixture":
-            _positive_int(self.components, "components")
+            positive_int(self.components, "components")
         hidden = tuple(self.hidden)
         if any(not isinstance(h, int) or h < 1 for h in hidden):
             raise ValueError(
@@ -79,7 +73,7 @@ class _NetworkModel(_Estimator):
                 f"got {self.hidden!r}."
             )
         for name in ("epochs", "batch_size", "patience"):
-            _positive_int(getattr(self, name), name)
+            positive_int(getattr(self, name), name)
         if not 0.0 <= self.validation_fraction < 0.5:
             raise ValueError(f"`validation_fraction` must be in [0, 0.5); got {self.validation_fraction!r}.")
         if not self.learning_rate > 0:
@@ -197,7 +191,7 @@ class _NetworkModel(_Estimator):
         """The posterior predictive at ``X``: a Gaussian mixture in the target's units, or class probabilities."""
         import jax.numpy as jnp
 
-        from bayeskit.models._data import design_matrix
+        from bayeskit._design import design_matrix
 
         self._check_fitted()
         x = design_matrix(X, expected=self.feature_names_in_).values
@@ -309,7 +303,7 @@ class DeepEnsemble(_NetworkModel):
         self._store(locals())
 
     def _members(self) -> int:
-        return _positive_int(self.members, "members")
+        return positive_int(self.members, "members")
 
     def _loss(self, num_train: int) -> tuple[float, float]:
         if not (np.isfinite(self.adversarial) and self.adversarial >= 0):

@@ -21,7 +21,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from bayeskit.nn.estimators import _NetworkModel, _positive_int
+from bayeskit._estimator import positive_int
+from bayeskit.nn.estimators import _NetworkModel
 
 __all__ = ["SWAG", "SwagPosterior", "SwagState", "swag_init", "swag_posterior", "swag_update"]
 
@@ -140,13 +141,13 @@ class SWAG(_NetworkModel):
         self._store(locals())
 
     def _members(self) -> int:
-        return _positive_int(self.members, "members")
+        return positive_int(self.members, "members")
 
     def _check_settings(self) -> None:
         super()._check_settings()
         for name in ("rank", "num_draws"):
-            _positive_int(getattr(self, name), name)
-        if _positive_int(self.swag_epochs, "swag_epochs") < 2:
+            positive_int(getattr(self, name), name)
+        if positive_int(self.swag_epochs, "swag_epochs") < 2:
             raise ValueError(f"`swag_epochs` must be >= 2 (one snapshot per epoch); got {self.swag_epochs}.")
         for name in ("swag_learning_rate", "clip_norm"):
             if not getattr(self, name) > 0:

@@ -20,10 +20,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bayeskit._estimator import _Estimator, positive_int
 from bayeskit._validate import check_choice
 from bayeskit.info import kl_normal_standard
-from bayeskit.models.estimators import _Estimator
-from bayeskit.nn.estimators import _positive_int
 
 __all__ = ["VAE", "VAEModel"]
 
@@ -181,7 +180,7 @@ class VAE(_Estimator):
     def _check_settings(self) -> None:
         check_choice(self.likelihood, "likelihood", LIKELIHOODS)
         for name in ("latent_dim", "epochs", "batch_size", "patience"):
-            _positive_int(getattr(self, name), name)
+            positive_int(getattr(self, name), name)
         if any(not isinstance(h, int) or h < 1 for h in tuple(self.hidden)):
             raise ValueError(f"`hidden` must be a tuple of positive widths, e.g. (128,); got {self.hidden!r}.")
         if not 0.0 <= self.validation_fraction < 0.5:
@@ -190,7 +189,7 @@ class VAE(_Estimator):
             raise ValueError(f"`learning_rate` must be > 0; got {self.learning_rate!r}.")
 
     def _data(self, X: Any, fitting: bool) -> np.ndarray:
-        from bayeskit.models._data import design_matrix
+        from bayeskit._design import design_matrix
 
         design = design_matrix(X, expected=None if fitting else self.feature_names_in_)
         x = design.values
@@ -210,8 +209,8 @@ class VAE(_Estimator):
 
     def fit(self, X: Any, y: Any = None):
         """Train on the rows of ``X`` (``y`` is ignored); returns self."""
+        from bayeskit._design import design_matrix
         from bayeskit._progress import progress_bar
-        from bayeskit.models._data import design_matrix
 
         self._check_settings()
         self.feature_names_in_ = design_matrix(X).names
@@ -274,7 +273,7 @@ class VAE(_Estimator):
         self._check_fitted()
         x = jnp.asarray(self._data(X, fitting=False), jnp.float32)
         keys = jax.random.split(jax.random.PRNGKey(seed), x.shape[0])
-        return np.asarray(_importance_weighted(self.model_, x, keys, _positive_int(num_samples, "num_samples")))
+        return np.asarray(_importance_weighted(self.model_, x, keys, positive_int(num_samples, "num_samples")))
 
     def encode(self, X: Any) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation of z for each row, ``(n, latent_dim)`` each."""

@@ -18,7 +18,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from bayeskit.nn.estimators import _NetworkModel, _positive_int
+from bayeskit._estimator import positive_int
+from bayeskit.nn.estimators import _NetworkModel
 
 __all__ = ["BayesByBackprop"]
 
@@ -84,7 +85,7 @@ class BayesByBackprop(_NetworkModel):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
                 raise ValueError(f"`{name}` must be a finite number > 0; got {value!r}.")
-        _positive_int(self.passes, "passes")
+        positive_int(self.passes, "passes")
 
     def _network_options(self) -> dict[str, Any]:
         return {"prior_variance": float(self.prior_scale) ** 2, "init_std": float(self.init_std)}

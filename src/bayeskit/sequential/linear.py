@@ -186,7 +186,7 @@ class LinearGaussianSSM:
 
     def sample(self, key: Any, num_steps: int, num_series: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Simulate ``(states, observations)``: ``(T, d)`` and ``(T, m)``, or with a leading ``num_series`` axis."""
-        check_jax_key(key)
+        key = check_jax_key(key)
         if int(num_steps) < 1:
             raise ValueError(f"`num_steps` must be at least 1; got {num_steps}.")
         with jax.enable_x64(True):

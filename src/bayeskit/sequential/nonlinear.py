@@ -352,7 +352,7 @@ class NonlinearSSM:
         ParticleEstimate
             Weighted moments per step, ESS, resampling steps and the estimate of ``log p(y)``.
         """
-        check_jax_key(key)
+        key = check_jax_key(key)
         if int(num_particles) < 2:
             raise ValueError(f"`num_particles` must be at least 2; got {num_particles}.")
         if not 0.0 <= float(ess_threshold) <= 1.0:
