@@ -17,9 +17,16 @@ class Design:
         self.names = names
 
 
-def design_matrix(x: Any, name: str = "X", expected: list[str] | None = None) -> Design:
-    """``(n, d)`` float64 features from a DataFrame (names kept) or array-like, with every bad cell named."""
+def design_matrix(x: Any, name: str = "X", expected: list[str] | None = None, owner: str = "the model") -> Design:
+    """``(n, d)`` float64 features from a DataFrame (names kept) or array-like, with every bad cell named.
+
+    ``owner`` names the estimator in the message when the number of columns differs from training.
+    """
     import pandas as pd
+    from scipy import sparse
+
+    if sparse.issparse(x):
+        raise TypeError(f"`{name}` is a sparse matrix; bayeskit estimators need dense input: pass {name}.toarray().")
 
     if isinstance(x, pd.Series):
         x = x.to_frame()
@@ -45,17 +52,29 @@ def design_matrix(x: Any, name: str = "X", expected: list[str] | None = None) ->
         values = np.column_stack(columns) if columns else np.empty((len(x), 0))
     else:
         try:
+            if np.iscomplexobj(np.asarray(x)):
+                raise ValueError(f"Complex data not supported: `{name}` must be real numbers.")
             values = np.array(x, dtype=float, copy=True)
-        except (TypeError, ValueError):
+        except ValueError as error:
+            if str(error).startswith("Complex data"):
+                raise
+            raise ValueError(
+                f"`{name}` must be numeric (a 2-D array or a DataFrame); got non-numeric values."
+            ) from None
+        except TypeError:
             raise ValueError(
                 f"`{name}` must be numeric (a 2-D array or a DataFrame); got non-numeric values."
             ) from None
         if values.ndim == 1:
-            raise ValueError(f"`{name}` must be 2-D (n_samples, n_features); got shape {values.shape}. Use x[:, None].")
+            raise ValueError(
+                f"`{name}` must be 2-D (n_samples, n_features); got shape {values.shape}. Reshape your data: "
+                f"{name}[:, None] for one feature, {name}[None, :] for one sample."
+            )
         names = [f"x{j}" for j in range(values.shape[1])] if values.ndim == 2 else []
         if expected is not None and values.ndim == 2 and values.shape[1] != len(expected):
             raise ValueError(
-                f"`{name}` must have {len(expected)} columns like the training data; got {values.shape[1]}."
+                f"X has {values.shape[1]} features, but {owner} is expecting {len(expected)} features as input: "
+                f"`{name}` must have the training data's {len(expected)} columns."
             )
         if expected is not None:
             names = list(expected)
@@ -63,6 +82,10 @@ def design_matrix(x: Any, name: str = "X", expected: list[str] | None = None) ->
         raise ValueError(f"`{name}` must be 2-D (n_samples, n_features); got shape {values.shape}.")
     if values.shape[0] == 0:
         raise ValueError(f"`{name}` is empty; it needs at least one row.")
+    if values.shape[1] == 0:
+        raise ValueError(
+            f"`{name}` has 0 feature(s) (shape={values.shape}) while a minimum of 1 is required; pass a column."
+        )
     bad = ~np.isfinite(values)
     if bad.any():
         row, column = np.argwhere(bad)[0]
@@ -75,11 +98,29 @@ def target_vector(y: Any, num_rows: int, family: str) -> np.ndarray:
     """``(n,)`` float64 target, checked for the family (0/1 for bernoulli, counts for poisson)."""
     import pandas as pd
 
+    if y is None:
+        raise ValueError("`y` is None: this estimator requires y to be passed, but the target y is None.")
     if isinstance(y, pd.DataFrame):
         if y.shape[1] != 1:
             raise ValueError(f"`y` must be one column; got a DataFrame with {y.shape[1]} columns.")
         y = y.iloc[:, 0]
+    if not isinstance(y, pd.Series):
+        y = np.asarray(y)
+    if np.ndim(y) == 2 and np.shape(y)[1] == 1:  # a column vector: one target, as scikit-learn accepts it
+        import warnings
+
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected: `y` of shape (n, 1) was flattened to (n,); "
+            "pass y.ravel() to silence this.",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        y = np.ravel(y)
     try:
+        if np.iscomplexobj(y):
+            raise TypeError
         values = np.array(y, dtype=float, copy=True).reshape(-1) if np.ndim(y) <= 1 else None
     except (TypeError, ValueError):
         raise ValueError("`y` must be numeric; got non-numeric values.") from None

@@ -1,4 +1,8 @@
-"""The estimator base shared by every ready model: scikit-learn's parameter contract, keys, evidence."""
+"""The estimator base shared by every ready model: scikit-learn's estimator contract, keys, evidence.
+
+Every bayeskit estimator is a scikit-learn estimator (``BaseEstimator`` plus the regressor or
+classifier mixin), so pipelines, ``cross_val_score``, ``GridSearchCV`` and ``clone`` work.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import inspect
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 __all__ = ["_Estimator", "positive_int"]
 
@@ -17,7 +23,7 @@ def positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
-class _Estimator:
+class _Estimator(BaseEstimator):
     """Parameters from ``__init__`` (scikit-learn convention: stored as given, validated in ``fit``)."""
 
     _fixed: tuple[str, ...] = ()
@@ -70,7 +76,7 @@ class _Estimator:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "posterior_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first.")
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first.")
 
     def log_evidence(self) -> float:
         """Log marginal likelihood of the training data (exact, or the Laplace estimate), for ``bayes_factor``."""

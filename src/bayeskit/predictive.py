@@ -347,7 +347,7 @@ class CategoricalPredictive:
 
     def predict(self) -> np.ndarray:
         """The most probable class per input, in the original labels."""
-        return np.asarray(self.classes)[np.argmax(self.mean(), axis=1)]
+        return np.asarray(np.asarray(self.classes).tolist())[np.argmax(self.mean(), axis=1)]
 
     def check(self) -> tuple[Finding, ...]:
         """A finding when any probability is NaN or infinite (empty otherwise)."""

@@ -6,6 +6,8 @@ import os
 from typing import Any
 
 import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.exceptions import NotFittedError
 
 from bayeskit._estimator import _Estimator
 from bayeskit._validate import check_choice
@@ -30,7 +32,7 @@ def available_memory() -> int | None:
         return None
 
 
-class GPRegressor(_Estimator):
+class GPRegressor(RegressorMixin, _Estimator):
     """Exact GP regression with hyperparameters by maximum marginal likelihood (float64).
 
     Parameters
@@ -186,15 +188,20 @@ class GPRegressor(_Estimator):
             )
         return float(value) - float(np.sum(np.asarray(state.mask))) * np.log(self.y_std_)
 
+    def log_evidence(self) -> float:
+        """``log p(y)`` at the fitted hyperparameters (type-II maximum likelihood), for ``compare.bayes_factor``."""
+        self._check_fitted()
+        return float(self.log_marginal_likelihood_)
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "state_"):
-            raise ValueError("this GPRegressor is not fitted yet: call fit(X, y) first.")
+            raise NotFittedError("this GPRegressor is not fitted yet: call fit(X, y) first.")
 
     def _inputs(self, X: Any) -> np.ndarray:
         from bayeskit._design import design_matrix
 
         self._check_fitted()
-        return design_matrix(X, expected=self.feature_names_in_).values
+        return design_matrix(X, expected=self.feature_names_in_, owner=type(self).__name__).values
 
     def predictive(self, X: Any) -> Any:
         """The predictive at ``X`` in the target's units, with latent (epistemic) and noise (aleatoric) parts.

@@ -28,6 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import solve_triangular
+from sklearn.base import RegressorMixin
+from sklearn.exceptions import NotFittedError
 
 from bayeskit._estimator import _Estimator
 from bayeskit.gp.kernels import AbstractKernel
@@ -104,7 +106,7 @@ def _make_epoch(static: Any, learning_rate: float, batch_size: int, num_rows: in
     return optimizer, jax.jit(epoch)
 
 
-class SparseGPRegressor(_Estimator):
+class SparseGPRegressor(RegressorMixin, _Estimator):
     """A sparse variational GP trained on minibatches: for n beyond what an exact GP can hold.
 
     Parameters
@@ -199,8 +201,8 @@ class SparseGPRegressor(_Estimator):
         from bayeskit._design import design_matrix
 
         if not hasattr(self, "model_"):
-            raise ValueError("this SparseGPRegressor is not fitted yet: call fit(X, y) first.")
-        x = design_matrix(X, expected=self.feature_names_in_).values
+            raise NotFittedError("this SparseGPRegressor is not fitted yet: call fit(X, y) first.")
+        x = design_matrix(X, expected=self.feature_names_in_, owner=type(self).__name__).values
         with jax.enable_x64(True):
             mean, variance = _latent(self.model_, jnp.asarray(x, jnp.float64))
         latent = np.asarray(variance) * self.y_std_**2

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
 
 from bayeskit._design import design_matrix, group_index, target_vector
 from bayeskit._estimator import _Estimator
@@ -39,7 +40,7 @@ __all__ = [
 METHODS = ("nuts", "laplace", "advi")
 
 
-class BayesianGLM(_Estimator):
+class BayesianGLM(RegressorMixin, _Estimator):
     """A Bayesian generalized linear model, optionally with group intercepts, fitted by NUTS, Laplace or ADVI.
 
     Parameters
@@ -262,7 +263,7 @@ class BayesianGLM(_Estimator):
     def _prepare(self, X: Any, groups: Any, exposure: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         self._check_fitted()
         X, groups = self._split_groups(X, groups)
-        x = design_matrix(X, expected=self.feature_names_in_).values
+        x = design_matrix(X, expected=self.feature_names_in_, owner=type(self).__name__).values
         if self.pooling_ != "complete":
             if groups is None:
                 raise ValueError("this model has group intercepts: pass groups= (or the group column in X).")
@@ -370,7 +371,7 @@ def _prediction_stream(key: Any) -> np.random.Generator:
     return as_generator(jax.random.fold_in(as_jax_key(key), 1))
 
 
-class BayesianLogisticRegression(BayesianGLM):
+class BayesianLogisticRegression(ClassifierMixin, BayesianGLM):
     """Bayesian logistic regression (Laplace by default; NUTS or ADVI on request).
 
     With ``prior="normal"``, ``autoscale=False`` and scale s, the MAP (``coef_map_``)
@@ -523,7 +524,7 @@ class HierarchicalRegression(BayesianGLM):
         return figure
 
 
-class BayesianLinearRegression(_Estimator):
+class BayesianLinearRegression(RegressorMixin, _Estimator):
     """Bayesian linear regression: exact (Normal-Inverse-Gamma) by default, or the same model by NUTS/Laplace/ADVI.
 
     Prior: ``sigma^2 ~ InvGamma(alpha, beta)``, ``w | sigma^2 ~ N(0, sigma^2 / precision)``
@@ -559,7 +560,7 @@ class BayesianLinearRegression(_Estimator):
         self.num_draws = num_draws
 
     def _design(self, X: Any, expected: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
-        design = design_matrix(X, expected=expected)
+        design = design_matrix(X, expected=expected, owner=type(self).__name__)
         x = design.values
         if self.fit_intercept:
             x = np.column_stack([np.ones(x.shape[0]), x])

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.exceptions import NotFittedError
 
 from bayeskit._estimator import _Estimator, positive_int
 from bayeskit._validate import check_choice, check_prob
@@ -22,7 +24,7 @@ from bayeskit.predictive import CategoricalPredictive, GaussianMixturePredictive
 __all__ = ["DeepEnsemble", "MCDropout"]
 
 
-class _NetworkModel(_Estimator):
+class _NetworkModel(RegressorMixin, _Estimator):
     """Shared training and prediction; subclasses set members, dropout, weight noise and the loss."""
 
     _method = ""
@@ -176,7 +178,7 @@ class _NetworkModel(_Estimator):
     # --------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:
         if not hasattr(self, "params_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first.")
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(X, y) first.")
 
     def _standardized_members(self, xs) -> tuple[np.ndarray, ...]:
         """Head outputs ``(members, n, C)`` on standardized inputs."""
@@ -194,7 +196,7 @@ class _NetworkModel(_Estimator):
         from bayeskit._design import design_matrix
 
         self._check_fitted()
-        x = design_matrix(X, expected=self.feature_names_in_).values
+        x = design_matrix(X, expected=self.feature_names_in_, owner=type(self).__name__).values
         outputs = self._standardized_members(jnp.asarray(self.x_scaler_.forward(x), jnp.float32))
         if self.is_classifier:
             return CategoricalPredictive(np.exp(outputs[0]), np.asarray(self.classes_), self._method)
@@ -225,6 +227,14 @@ class _NetworkModel(_Estimator):
                 raise ValueError("`return_std` applies to regression; use predict_proba or predictive().decompose().")
             return predictive.predict()
         return (predictive.mean(), predictive.std()) if return_std else predictive.mean()
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """R^2 of the predictive mean for regression heads, accuracy for ``head="categorical"`` (scikit-learn's)."""
+        if self.is_classifier:
+            from sklearn.metrics import accuracy_score
+
+            return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
+        return float(super().score(X, y, sample_weight=sample_weight))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Predictive class probabilities ``(n, C)``, columns in the order of ``classes_``."""

@@ -19,6 +19,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from sklearn.exceptions import NotFittedError
 
 from bayeskit._estimator import _Estimator, positive_int
 from bayeskit._validate import check_choice
@@ -258,7 +259,7 @@ class VAE(_Estimator):
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
-            raise ValueError("this VAE is not fitted yet: call fit(X) first.")
+            raise NotFittedError("this VAE is not fitted yet: call fit(X) first.")
 
     def elbo(self, X: Any, seed: int = 0) -> dict[str, float]:
         """Mean per-row ELBO and its terms on ``X`` (one reparameterized draw per row), in nats."""
