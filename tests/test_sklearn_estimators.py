@@ -1,4 +1,4 @@
-"""bayeskit's estimators are scikit-learn estimators for real: pipelines, cross-validation, grid search, check_estimator.
+"""bayeskit's estimators are scikit-learn estimators: pipelines, cross-validation, grid search, check_estimator.
 
 ``check_estimator`` runs in full on the exact ``BayesianLinearRegression`` (fast: closed form). The
 other estimators (GP, networks, NUTS-backed models) compile a JAX program per data shape, so the
