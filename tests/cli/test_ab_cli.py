@@ -22,6 +22,7 @@ def bundled(tmp_path_factory):
 def test_bundled_example_json_schema(bundled):
     result, _ = bundled
     assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr  # no third-party warning reaches a user who did nothing wrong
     payload = json.loads(result.stdout)
     assert payload["decision"] in DECISIONS
     assert payload["layout"] == "aggregated"

@@ -31,6 +31,7 @@ def small_csv(tmp_path_factory):
 def test_bundled_hierarchical_fit_as_json():
     result = bayeskit_in_process("fit", "--json", "--warmup", "300", "--samples", "300")
     assert result.exit_code == 0, result.stderr
+    assert "Warning" not in result.stderr  # no third-party warning reaches a user who did nothing wrong
     payload = json.loads(result.stdout)
     assert payload["group"] == "firm" and payload["method"] == "nuts"
     assert {"alpha[IBM]", "log_value", "log_capital", "tau", "sigma"} <= set(payload["summary"])

@@ -15,6 +15,7 @@ def test_bundled_default_as_json_with_a_report(tmp_path):
     report = tmp_path / "uq.html"
     result = bayeskit_in_process("uq", "--json", "--epochs", "60", "--report", str(report))
     assert result.exit_code == 0, result.stderr
+    assert "Warning" not in result.stderr  # no third-party warning reaches a user who did nothing wrong
     payload = json.loads(result.stdout)
     assert payload["method"] == "ensemble" and payload["num_test"] == 120
     metrics = payload["metrics"]

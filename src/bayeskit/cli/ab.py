@@ -12,8 +12,8 @@ def load_and_run(
     data: Path | None, variant_col: str | None, metric_col: str | None, metric: str | None, **options: Any
 ):
     """Read the table (or the bundled example), detect its layout and run the test."""
+    from bayeskit.cli.ab_data import detect_ab_data, read_table, run_ab_test
     from bayeskit.datasets import dataset_path
-    from bayeskit.decide.data import detect_ab_data, read_table, run_ab_test
 
     source = str(data) if data is not None else "bundled example ab_conversions.csv"
     with bad_input_on_value_errors():

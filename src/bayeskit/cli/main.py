@@ -337,9 +337,11 @@ def optimize(
     else:
         print_optimize(stdout_console(), result)
     if report is not None:
+        from bayeskit.optimize.slices import gp_slices
         from bayeskit.report import Report
         from bayeskit.report.optimize import add_optimize_sections
 
+        result["slices"] = gp_slices(result["_study"])
         written = add_optimize_sections(Report("Bayesian optimization"), result).save(report)
         stderr_console().print(f"wrote {written}")
 

@@ -32,47 +32,26 @@ def _convergence_figure(table: pd.DataFrame, direction: str) -> Figure:
     return figure
 
 
-def _slices_figure(study: Any) -> Figure | None:
-    """The GP posterior along each parameter, the others held at the best trial (numeric parameters)."""
-    from bayeskit.gp import GPRegressor, Matern52
-    from bayeskit.optimize.space import Categorical
-
-    table = study.trials()
-    complete = table[table["state"] == "complete"]
-    if len(complete) < 3:
+def _slices_figure(slices: list[dict[str, Any]]) -> Figure | None:
+    """The GP posterior along each parameter (computed by ``bayeskit.optimize.slices.gp_slices``)."""
+    if not slices:
         return None
-    params = complete[list(study.space.parameters)].to_dict(orient="records")
-    x = np.stack([study.space.encode(p) for p in params])
-    y = complete["value"].to_numpy(dtype=float)
-    model = GPRegressor(Matern52(np.full(x.shape[1], 0.5)), noise_variance=1e-4, restarts=1).fit(x, y)
-    best = study.space.encode(study.best_params)
-    numeric = [(n, d) for n, d in study.space.parameters.items() if not isinstance(d, Categorical)]
-    if not numeric:
-        return None
-    figure = Figure(figsize=(3.6 * len(numeric), 3.2), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, len(numeric)))
-    offsets, start = {}, 0
-    for name, dimension in study.space.parameters.items():
-        offsets[name] = start
-        start += dimension.width
-    for axis, (name, dimension) in zip(axes, numeric, strict=True):
-        grid = np.linspace(0, 1, 200)
-        points = np.repeat(best[None], grid.size, axis=0)
-        points[:, offsets[name]] = grid
-        mean, std = model.predict(points, return_std=True)
-        values = np.array([dimension.decode(np.array([g])) for g in grid], dtype=float)
+    figure = Figure(figsize=(3.6 * len(slices), 3.2), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(slices)))
+    for axis, part in zip(axes, slices, strict=True):
+        mean, std, values = part["mean"], part["std"], part["values"]
         axis.fill_between(values, mean - 2 * std, mean + 2 * std, alpha=0.25, color="C0", label="GP ± 2 sd")
         axis.plot(values, mean, color="C0", label="GP mean")
-        axis.plot(complete[name].to_numpy(dtype=float), y, ".", color="k", markersize=4, label="trials")
-        if getattr(dimension, "log", False):
+        axis.plot(part["trial_values"], part["trial_objectives"], ".", color="k", markersize=4, label="trials")
+        if part["log"]:
             axis.set_xscale("log")
-        axis.set(xlabel=name, ylabel="objective")
+        axis.set(xlabel=part["name"], ylabel="objective")
     axes[0].legend(fontsize=7)
     return figure
 
 
 def add_optimize_sections(report: Report, result: dict[str, Any]) -> Report:
-    """Append a study's sections to ``report``."""
+    """Append a study's sections to ``report`` (``result["slices"]`` from ``gp_slices``; nothing is fitted here)."""
     study = result["_study"]
     table = study.trials()
     report.heading(f"Bayesian optimization: {result['target']}")
@@ -81,7 +60,7 @@ def add_optimize_sections(report: Report, result: dict[str, Any]) -> Report:
         f"direction {result['direction']}. Best value {result['best_value']:.6g} at {result['best_params']}."
     )
     report.figure(_convergence_figure(table, result["direction"]), "Every trial and the best value so far.")
-    slices = _slices_figure(study)
+    slices = _slices_figure(result.get("slices", []))
     if slices is not None:
         report.figure(
             slices,

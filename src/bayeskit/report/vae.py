@@ -1,4 +1,7 @@
-"""The VAE section of the demo: ELBO terms over training, reconstructions, samples and the latent space."""
+"""The VAE section of the demo: ELBO terms over training, reconstructions, samples and the latent space.
+
+The model is trained by ``bayeskit.cli.demo``; this module only draws it.
+"""
 
 from __future__ import annotations
 
@@ -10,29 +13,7 @@ from matplotlib.figure import Figure
 
 from bayeskit.report.html import Report
 
-__all__ = ["add_vae_sections", "vae_results"]
-
-
-def vae_results(seed: int = 0, epochs: int = 300) -> dict[str, Any]:
-    """Train a 2-D-latent VAE on the bundled digits (binarized at 8 of 16); hold out the last 297 images."""
-    from bayeskit.datasets import load_dataset
-    from bayeskit.nn.vae import VAE
-
-    frame = load_dataset("digits")
-    x = (frame.iloc[:, :64].to_numpy() >= 8).astype(float)
-    train, test = np.arange(1500), np.arange(1500, x.shape[0])
-    model = VAE(latent_dim=2, hidden=(128,), epochs=epochs, seed=seed).fit(x[train])
-    held_out = model.elbo(x[test])
-    held_out["log_likelihood_iw100"] = float(model.log_likelihood(x[test], num_samples=100).mean())
-    return {
-        "num_train": int(train.size),
-        "num_test": int(test.size),
-        "epochs_run": int(model.epochs_run_),
-        "held_out": held_out,
-        "_model": model,
-        "_x": x[test],
-        "_digits": frame["digit"].to_numpy()[test],
-    }
+__all__ = ["add_vae_sections"]
 
 
 def _training_figure(model: Any) -> Figure:

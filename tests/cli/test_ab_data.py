@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayeskit.decide.data import default_control, detect_ab_data, read_table, run_ab_test
+from bayeskit.cli.ab_data import default_control, detect_ab_data, read_table, run_ab_test
 
 
 def frame(text: str) -> pd.DataFrame:
