@@ -12,7 +12,7 @@ flips = load_dataset("coin_flips")["heads"].to_numpy()
 posterior = BetaBinomial(alpha=1, beta=1).update(successes=flips.sum(), trials=flips.size)
 print(posterior)
 print(posterior.summary(kind="hdi").round(4))
-print("P(next 10 flips give >= 7 heads) =", round(float(posterior.predictive(10).sf(6)), 4))
+print("P(next 10 flips give >= 7 heads) =", round(float(1 - posterior.predictive(10).cdf(6)), 4))
 
 fair = BetaBinomial(50, 50).log_marginal_likelihood(flips.sum(), flips.size)
 vague = BetaBinomial(1, 1).log_marginal_likelihood(flips.sum(), flips.size)

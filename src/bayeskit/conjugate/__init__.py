@@ -1,9 +1,10 @@
 """Exact conjugate posteriors: closed-form, float64, vectorized over batches of independent models.
 
-Every family offers the posterior API: ``mean``, ``var``, ``std``, ``mode``,
-``interval(prob, kind="eti" | "hdi")``, ``log_prob``, ``sample(rng, n)``,
-``predictive``, ``update`` (sequential == batch), ``log_marginal_likelihood``
-(exact Bayes factors), ``summary`` and ``to_arviz``.
+Every family satisfies ``bayeskit.posterior.Posterior`` (``mean``, ``var``, ``std``,
+``interval(prob, kind="eti" | "hdi")``, ``sample(key, n)``, ``summary``, ``to_arviz(key)``,
+``check``) and adds ``mode``, ``log_prob``, ``predictive`` (an exact ``Predictive``),
+``update`` (sequential == batch), ``log_evidence`` (of the data conditioned on) and
+``log_marginal_likelihood`` (of new data): exact Bayes factors.
 """
 
 from bayeskit.conjugate._base import ExactPosterior
