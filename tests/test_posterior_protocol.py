@@ -1,8 +1,8 @@
 """One conformance test over every rung: the Posterior protocol's behaviour, not only its method names.
 
 Each case builds a small result of one rung (exact families and their predictives, NUTS,
-Laplace, ADVI, exact and sparse GPs, every network method and head, the ready regressions,
-the Kalman and particle estimates) and runs the same checks on it.
+Laplace, ADVI and their predictives, exact and sparse GPs, every network method and head, the
+ready regressions, the Kalman and particle estimates) and runs the same checks on it.
 """
 
 from __future__ import annotations
@@ -68,6 +68,14 @@ def _engines():
     }
 
 
+def _draws_predictives():
+    engines = _BUILT.setdefault("engine", _engines())
+    return {
+        "nuts predictive": engines["nuts"].predictive(0),
+        "laplace predictive": engines["laplace"].predictive(jax.random.key(1), num_samples=500),
+    }
+
+
 def _gps():
     from bayeskit.gp import GPRegressor, Matern52, SparseGPRegressor
 
@@ -128,6 +136,7 @@ BUILDERS = {
     "exact": _exact,
     "exact predictive": _exact_predictives,
     "engine": _engines,
+    "draws predictive": _draws_predictives,
     "gp": _gps,
     "network": _networks,
     "model": _models,
@@ -157,6 +166,7 @@ CASES += [
     )
 ]
 CASES += [("engine", n) for n in ("nuts", "laplace", "advi")]
+CASES += [("draws predictive", n) for n in ("nuts predictive", "laplace predictive")]
 CASES += [("gp", n) for n in ("gp exact", "gp sparse")]
 CASES += [
     ("network", n)
@@ -172,7 +182,7 @@ CASES += [
 ]
 CASES += [("model", n) for n in ("ready linear regression", "ready logistic regression")]
 CASES += [("state", n) for n in ("kalman filter", "kalman smoother", "particle filter")]
-PREDICTIVE_GROUPS = {"exact predictive", "gp", "network", "model"}
+PREDICTIVE_GROUPS = {"exact predictive", "draws predictive", "gp", "network", "model"}
 _BUILT: dict[str, dict] = {}
 
 
@@ -260,7 +270,7 @@ def test_sample_shapes_and_reproducibility_by_key(case):
 
 def test_to_arviz_round_trip(case):
     group, _, obj = case
-    if group != "engine":
+    if group not in ("engine", "draws predictive"):  # those hold draws already
         with pytest.raises(TypeError, match="needs `key`"):
             obj.to_arviz()
     tree = obj.to_arviz(key=0, num_draws=400)
@@ -271,6 +281,8 @@ def test_to_arviz_round_trip(case):
     if group == "engine":  # the sampler's own draws, unchanged
         for name, values in obj.draws.items():
             np.testing.assert_array_equal(data[name].values, values)
+    elif group == "draws predictive":
+        np.testing.assert_array_equal(data[obj.site].values[0], obj[obj.site])
     elif group in ("exact", "state"):
         names = list(obj.mean()) if isinstance(obj.mean(), dict) else list(data.data_vars)
         for name, mean in zip(names, _leaves(obj.mean()), strict=True):

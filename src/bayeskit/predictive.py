@@ -45,7 +45,7 @@ from bayeskit.posterior import (
     require_key,
 )
 
-__all__ = ["CategoricalPredictive", "ExactPredictive", "GaussianMixturePredictive"]
+__all__ = ["CategoricalPredictive", "DrawsPredictive", "ExactPredictive", "GaussianMixturePredictive"]
 
 
 def _finite_findings(values: np.ndarray, what: str) -> tuple[Finding, ...]:
@@ -603,3 +603,193 @@ class ExactPredictive:
         draws = {name: self.sample(key, check_num_samples(num_draws, "num_draws"))[None]}
         observed = None if y is None else {name: np.asarray(y, dtype=float)}
         return from_dict({"posterior_predictive": draws, "observed_data": observed})
+
+
+@dataclass(frozen=True, eq=False)
+class DrawsPredictive:
+    """The posterior predictive of a draws-based fit (NUTS, Laplace, ADVI): replicated data and per-draw laws.
+
+    ``draws`` maps every sampled site to its replicated draws ``(S, *shape)`` (the object is
+    also a read-only mapping of them, so ``predictive["obs"]`` gives the array). ``site`` is
+    the observed site it describes; ``component_means`` and ``component_variances``
+    ``(S, *shape)`` are that site's mean and variance under each parameter draw, so the
+    predictive variance splits by the law of total variance into aleatoric (the mean
+    variance) and epistemic (the variance of the means) parts, exactly for the draws.
+    ``log_prob_fn(y)`` gives each draw's log likelihood ``(S, *shape)``; ``cdf_fn`` likewise
+    its CDF where the distribution has one. A categorical site carries ``probs``
+    ``(S, *shape, K)`` and decomposes entropy instead (BALD).
+    """
+
+    draws: dict[str, np.ndarray]
+    site: str
+    component_means: np.ndarray | None = None
+    component_variances: np.ndarray | None = None
+    log_prob_fn: Any = None
+    cdf_fn: Any = None
+    probs: np.ndarray | None = None
+    method: str = ""
+
+    # -- mapping of the replicated draws (backward compatible with a dict of arrays) -----
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.draws[name]
+
+    def __iter__(self):
+        return iter(self.draws)
+
+    def __len__(self) -> int:
+        return len(self.draws)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.draws
+
+    def keys(self):
+        """The sampled sites."""
+        return self.draws.keys()
+
+    def items(self):
+        """``(site, draws)`` pairs."""
+        return self.draws.items()
+
+    # -- the protocol ------------------------------------------------------------------------
+    @property
+    def values_(self) -> np.ndarray:
+        """The replicated draws of the described site, ``(S, *shape)``."""
+        return np.asarray(self.draws[self.site], dtype=float)
+
+    def _decomposable(self) -> bool:
+        return self.component_means is not None and self.component_variances is not None
+
+    def mean(self) -> np.ndarray:
+        """Predictive mean of the site (exact over the draws when its per-draw means are known).
+
+        For a categorical site: the predictive class probabilities ``(*shape, K)``.
+        """
+        if self.probs is not None:
+            return self.probs.mean(axis=0)
+        return self.component_means.mean(axis=0) if self._decomposable() else self.values_.mean(axis=0)
+
+    def var(self) -> np.ndarray:
+        """Predictive variance of the site (aleatoric + epistemic); of each class probability for classes."""
+        if self.probs is not None:
+            return self.probs.var(axis=0)
+        if self._decomposable():
+            return self.decompose().total
+        return self.values_.var(axis=0)
+
+    def std(self) -> np.ndarray:
+        """Predictive standard deviation of the site."""
+        return np.sqrt(self.var())
+
+    def decompose(self) -> Decomposition:
+        """``total = aleatoric + epistemic``: variances by the law of total variance, or entropies for classes.
+
+        Raises
+        ------
+        ValueError
+            When the site's distribution exposes neither per-draw moments nor probabilities.
+
+        """
+        if self.probs is not None:
+            from bayeskit.evaluate.decompose import decompose_classification
+
+            flat = self.probs.reshape(self.probs.shape[0], -1, self.probs.shape[-1])
+            parts = decompose_classification(flat)
+            shape = self.probs.shape[1:-1]
+            return Decomposition(*(np.reshape(p, shape) for p in parts))
+        if not self._decomposable():
+            raise ValueError(
+                f"the observed site {self.site!r} has no per-draw mean and variance to split: decompose() covers "
+                "sites whose distribution has them (Normal, Student-t, Bernoulli, Poisson, ...)."
+            )
+        aleatoric = self.component_variances.mean(axis=0)
+        epistemic = self.component_means.var(axis=0)
+        return Decomposition(aleatoric + epistemic, aleatoric, epistemic)
+
+    def interval(self, prob: float = 0.95, kind: str = "eti") -> Interval:
+        """Equal-tailed or highest-density interval of the replicated draws of the site."""
+        from bayeskit._arviz import hdi
+
+        prob, kind = check_interval_args(prob, kind)
+        if kind == "eti":
+            low, high = np.quantile(self.values_, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+            return Interval(low, high)
+        return Interval(*hdi(self.values_, prob))
+
+    def sample(self, key: Any, num_samples: int) -> np.ndarray:
+        """``(num_samples, *shape)`` replicated draws of the site, resampled with replacement by ``key``."""
+        index = as_generator(key).integers(0, self.values_.shape[0], size=check_num_samples(num_samples))
+        return self.values_[index]
+
+    def check(self) -> tuple[Finding, ...]:
+        """A finding when any replicated value is NaN or infinite (empty otherwise)."""
+        return _finite_findings(self.values_, f"the replicated {self.site!r}")
+
+    def log_prob(self, y: Any) -> np.ndarray:
+        """Log predictive density of ``y`` per element: ``log mean_s p(y | draw s)`` (exact over the draws)."""
+        if self.log_prob_fn is None:
+            raise ValueError(f"the observed site {self.site!r} has no log density to evaluate.")
+        per_draw = np.asarray(self.log_prob_fn(np.asarray(y)), dtype=float)
+        return special.logsumexp(per_draw, axis=0) - np.log(per_draw.shape[0])
+
+    def cdf(self, y: Any) -> np.ndarray:
+        """P(Y <= y): the mean of the per-draw CDFs where known, else the draws' empirical CDF (ties halved)."""
+        y = np.asarray(y, dtype=float)
+        if self.cdf_fn is not None:
+            return np.asarray(self.cdf_fn(y), dtype=float).mean(axis=0)
+        return (self.values_ < y).mean(axis=0) + 0.5 * (self.values_ == y).mean(axis=0)
+
+    def crps(self, y: Any) -> np.ndarray:
+        """CRPS of each observation from the replicated draws (the energy form, exact for their empirical law)."""
+        y = np.asarray(y, dtype=float)
+        draws = self.values_.reshape(self.values_.shape[0], -1)
+        flat_y = y.reshape(-1)
+        num = draws.shape[0]
+        ordered = np.sort(draws, axis=0)
+        weights = (2 * np.arange(1, num + 1) - num - 1)[:, None]
+        spread = 2.0 * (weights * ordered).sum(axis=0) / num**2
+        return (np.abs(draws - flat_y).mean(axis=0) - 0.5 * spread).reshape(y.shape)
+
+    def evaluate(self, y: Any) -> dict[str, float]:
+        """Held-out metrics: the regression schema, or the classification one for a categorical site."""
+        y = np.asarray(y)
+        shape = self.values_.shape[1:]
+        if y.shape != shape:
+            raise ValueError(f"`y` must have shape {shape} like the site {self.site!r}; got {y.shape}.")
+        if self.probs is not None:
+            flat = self.probs.reshape(self.probs.shape[0], -1, self.probs.shape[-1])
+            classes = np.arange(self.probs.shape[-1])
+            return CategoricalPredictive(flat, classes, self.method).evaluate(y.reshape(-1).astype(int))
+        from bayeskit.evaluate.regression import predictive_metrics
+
+        return predictive_metrics(self, y.astype(float))
+
+    def summary(self, prob: float = 0.95, kind: str = "eti") -> Any:
+        """One row per element of the site: ``mean, sd, <kind>_<low>%, <kind>_<high>%`` and the decomposition."""
+        import pandas as pd
+
+        prob, kind = check_interval_args(prob, kind)
+        if self.probs is not None:
+            flat = self.probs.reshape(self.probs.shape[0], -1, self.probs.shape[-1])
+            return CategoricalPredictive(flat, np.arange(flat.shape[-1]), self.method).summary(prob, kind)
+        low, high = self.interval(prob, kind)
+        low_label, high_label = interval_columns(prob, kind)
+        columns = {
+            "mean": np.ravel(self.mean()),
+            "sd": np.ravel(self.std()),
+            low_label: np.ravel(low),
+            high_label: np.ravel(high),
+        }
+        if self._decomposable():
+            parts = self.decompose()
+            columns["aleatoric_sd"] = np.ravel(np.sqrt(parts.aleatoric))
+            columns["epistemic_sd"] = np.ravel(np.sqrt(parts.epistemic))
+        return pd.DataFrame(columns)
+
+    def to_arviz(self, key: Any = None, num_draws: int | None = None, *, y: Any = None) -> Any:
+        """An ArviZ ``DataTree`` with every site's replicated draws as one chain (``y`` as observed data)."""
+        from bayeskit._arviz import from_dict
+
+        groups: dict[str, Any] = {"posterior_predictive": {k: np.asarray(v)[None] for k, v in self.draws.items()}}
+        if y is not None:
+            groups["observed_data"] = {self.site: np.asarray(y)}
+        return from_dict(groups)

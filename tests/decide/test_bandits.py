@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -118,3 +119,21 @@ def test_bad_simulation_settings_are_named(kwargs, message):
     settings = {"key": jax.random.key(0), "problem": BanditProblem.bernoulli([0.1, 0.2]), "horizon": 10}
     with pytest.raises((ValueError, TypeError), match=message):
         simulate(**{**settings, **kwargs})
+
+
+def test_policies_are_pure_init_choose_update_functions():
+    from bayeskit.decide.bandits import policy_for
+
+    policy = policy_for("thompson", "bernoulli")
+    stats = policy.update(policy.init(3, 0), (jnp.full(3, 40.0), jnp.array([4.0, 20.0, 36.0]), jnp.zeros(3)))
+    args = (jax.random.key(0), stats, 120.0, jnp.zeros(0), 0.1)
+    scores = jax.jit(policy.choose)(*args)
+    np.testing.assert_allclose(scores, policy.choose(*args), rtol=1e-6)  # jit == eager, nothing stored
+    picks = jax.vmap(lambda k: jnp.argmax(policy.choose(k, stats, 120.0, jnp.zeros(0), 0.1)))(
+        jax.random.split(jax.random.key(1), 2000)
+    )
+    assert np.mean(np.asarray(picks) == 2) > 0.99  # Beta(37, 5) beats Beta(21, 21) and Beta(5, 37)
+    with pytest.raises(ValueError, match="unknown policy 'greedy'"):
+        policy_for("greedy", "bernoulli")
+    with pytest.raises(ValueError, match="unknown reward 'binary'"):
+        policy_for("ucb", "binary")

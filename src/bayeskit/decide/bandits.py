@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -42,7 +43,7 @@ import pandas as pd
 from bayeskit._rng import check_jax_key
 from bayeskit._validate import as_float_array, check_choice
 
-__all__ = ["POLICIES", "REWARDS", "BanditProblem", "BanditSimulation", "simulate"]
+__all__ = ["POLICIES", "REWARDS", "BanditProblem", "BanditSimulation", "Policy", "Rewards", "policy_for", "simulate"]
 
 REWARDS = ("bernoulli", "poisson", "gaussian", "linear")
 POLICIES = ("thompson", "ucb", "epsilon-greedy")
@@ -111,127 +112,240 @@ class BanditProblem:
         return self.means.shape[1] if self.reward == "linear" else 0
 
 
-# ---------------------------------------------------------------- core: statistics, choices, rewards
+# ---------------------------------------------------------------- core: policies and rewards as pure functions
 
 
-def _init_stats(reward: str, num_arms: int, num_features: int):
-    if reward == "linear":
-        return (jnp.tile(jnp.eye(num_features), (num_arms, 1, 1)), jnp.zeros((num_arms, num_features)))
+class Policy(NamedTuple):
+    """A bandit policy as three pure functions over per-arm sufficient statistics.
+
+    ``init(num_arms, num_features) -> stats``; ``choose(key, stats, t, context, epsilon) ->
+    scores (K,)`` (the arm played is the argmax); ``update(stats, increment) -> stats``.
+    Built by :func:`policy_for`, so the simulation never branches on a name while tracing.
+    """
+
+    init: Callable[[int, int], Any]
+    choose: Callable[..., jax.Array]
+    update: Callable[[Any, Any], Any]
+
+
+class Rewards(NamedTuple):
+    """A reward model: how rewards are drawn and the sufficient statistics they add.
+
+    ``draw(key, arms, means, noise_sd, contexts) -> (rewards, expected)`` and
+    ``increment(num_arms, arms, rewards, contexts, noise_sd) -> stats increment``.
+    """
+
+    draw: Callable[..., tuple[jax.Array, jax.Array]]
+    increment: Callable[..., Any]
+    contextual: bool
+
+
+def _add(stats: Any, increment: Any) -> Any:
+    """Conjugate updating: sufficient statistics add."""
+    return jax.tree.map(jnp.add, stats, increment)
+
+
+def _counts_init(num_arms: int, num_features: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """Per-arm pulls, reward sums and sums of squares."""
     return (jnp.zeros(num_arms), jnp.zeros(num_arms), jnp.zeros(num_arms))
 
 
-def _mab_scores(policy, reward, key, stats, t, epsilon):
+def _linear_init(num_arms: int, num_features: int) -> tuple[jax.Array, jax.Array]:
+    """Per-arm precision ``I + X^T X / s^2`` and information ``X^T y / s^2`` (an N(0, I) prior)."""
+    return (jnp.tile(jnp.eye(num_features), (num_arms, 1, 1)), jnp.zeros((num_arms, num_features)))
+
+
+def _moments(stats):
     counts, sums, squares = stats
-    key_draw, key_explore, key_tie = jax.random.split(key, 3)
-    seen = counts > 0
     safe = jnp.maximum(counts, 1.0)
     mean = sums / safe
-    centred = jnp.maximum(squares - counts * mean**2, 0.0)
-    if policy == "thompson":
-        if reward == "bernoulli":
-            score = jax.random.beta(key_draw, 1.0 + sums, 1.0 + counts - sums)
-        elif reward == "poisson":
-            score = jax.random.gamma(key_draw, 1.0 + sums) / (1.0 + counts)
-        else:  # Normal-Inverse-Gamma(0, 0.01, 1, 1)
-            kappa = 0.01 + counts
-            loc = sums / kappa
-            alpha = 1.0 + counts / 2
-            beta = 1.0 + 0.5 * centred + 0.01 * counts * mean**2 / (2 * kappa)
-            score = loc + jnp.sqrt(beta / (alpha * kappa)) * jax.random.t(key_draw, 2 * alpha)
-        return score + 1e-9 * jax.random.uniform(key_tie, score.shape)
-    if policy == "ucb":
-        if reward == "bernoulli":
-            scale = 1.0
-        elif reward == "poisson":
-            scale = jnp.sqrt(mean + 1.0 / safe)
-        else:
-            scale = jnp.sqrt(centred / safe + 1.0 / safe)
-        score = mean + scale * jnp.sqrt(2.0 * jnp.log(jnp.maximum(t, 1.0)) / safe)
-    else:  # epsilon-greedy
-        explore = jax.random.uniform(key_explore) < epsilon
-        score = jnp.where(explore, jax.random.uniform(key_draw, mean.shape), mean)
-    score = jnp.where(seen, score, UNPULLED)
+    return counts, sums, safe, mean, jnp.maximum(squares - counts * mean**2, 0.0)
+
+
+def _untried_first(score: jax.Array, counts: jax.Array, key_tie: jax.Array) -> jax.Array:
+    score = jnp.where(counts > 0, score, UNPULLED)
     return score + 1e-9 * jax.random.uniform(key_tie, score.shape)
 
 
-def _linear_scores(policy, key, stats, context, epsilon):
-    precision, information = stats
+def _tie_broken(score: jax.Array, key_tie: jax.Array) -> jax.Array:
+    return score + 1e-9 * jax.random.uniform(key_tie, score.shape)
+
+
+def _thompson_bernoulli(key, stats, t, context, epsilon):
+    """A draw from each arm's Beta(1 + successes, 1 + failures)."""
+    key_draw, _, key_tie = jax.random.split(key, 3)
+    counts, sums, _, _, _ = _moments(stats)
+    return _tie_broken(jax.random.beta(key_draw, 1.0 + sums, 1.0 + counts - sums), key_tie)
+
+
+def _thompson_poisson(key, stats, t, context, epsilon):
+    """A draw from each arm's Gamma(1 + events, 1 + pulls)."""
+    key_draw, _, key_tie = jax.random.split(key, 3)
+    counts, sums, _, _, _ = _moments(stats)
+    return _tie_broken(jax.random.gamma(key_draw, 1.0 + sums) / (1.0 + counts), key_tie)
+
+
+def _thompson_gaussian(key, stats, t, context, epsilon):
+    """A draw of each arm's mean from its Normal-Inverse-Gamma(0, 0.01, 1, 1) posterior (a Student-t)."""
+    key_draw, _, key_tie = jax.random.split(key, 3)
+    counts, sums, _, mean, centred = _moments(stats)
+    kappa = 0.01 + counts
+    alpha = 1.0 + counts / 2
+    beta = 1.0 + 0.5 * centred + 0.01 * counts * mean**2 / (2 * kappa)
+    draw = sums / kappa + jnp.sqrt(beta / (alpha * kappa)) * jax.random.t(key_draw, 2 * alpha)
+    return _tie_broken(draw, key_tie)
+
+
+def _ucb(scale_fn: Callable) -> Callable:
+    def choose(key, stats, t, context, epsilon):
+        """UCB1: the mean plus ``scale * sqrt(2 log t / n)``; untried arms first."""
+        counts, _, safe, mean, centred = _moments(stats)
+        score = mean + scale_fn(mean, centred, safe) * jnp.sqrt(2.0 * jnp.log(jnp.maximum(t, 1.0)) / safe)
+        return _untried_first(score, counts, jax.random.split(key, 3)[2])
+
+    return choose
+
+
+_ucb_bernoulli = _ucb(lambda mean, centred, safe: 1.0)
+_ucb_poisson = _ucb(lambda mean, centred, safe: jnp.sqrt(mean + 1.0 / safe))
+_ucb_gaussian = _ucb(lambda mean, centred, safe: jnp.sqrt(centred / safe + 1.0 / safe))
+
+
+def _epsilon_greedy(key, stats, t, context, epsilon):
+    """The best empirical mean, or a random arm with probability ``epsilon``; untried arms first."""
     key_draw, key_explore, key_tie = jax.random.split(key, 3)
+    counts, _, _, mean, _ = _moments(stats)
+    explore = jax.random.uniform(key_explore) < epsilon
+    return _untried_first(jnp.where(explore, jax.random.uniform(key_draw, mean.shape), mean), counts, key_tie)
+
+
+def _linear_posterior(stats):
+    precision, information = stats
     factor = jnp.linalg.cholesky(precision)  # (K, d, d)
     mean = jax.vmap(lambda f, b: jax.scipy.linalg.cho_solve((f, True), b))(factor, information)
-    if policy == "thompson":
-        noise = jax.random.normal(key_draw, mean.shape)
-        draws = mean + jax.vmap(lambda f, z: jax.scipy.linalg.solve_triangular(f.T, z, lower=False))(factor, noise)
-        score = draws @ context
-    elif policy == "ucb":
-        solved = jax.vmap(lambda f: jax.scipy.linalg.solve_triangular(f, context, lower=True))(factor)
-        score = mean @ context + LINUCB_ALPHA * jnp.sqrt(jnp.sum(solved**2, axis=1))
-    else:
-        explore = jax.random.uniform(key_explore) < epsilon
-        score = jnp.where(explore, jax.random.uniform(key_draw, (mean.shape[0],)), mean @ context)
-    return score + 1e-9 * jax.random.uniform(key_tie, score.shape)
+    return factor, mean
 
 
-def _draw_rewards(reward, key, arms, means, noise_sd, contexts):
-    if reward == "linear":
-        expected = jnp.sum(means[arms] * contexts, axis=1)
-        return expected + noise_sd * jax.random.normal(key, arms.shape), expected
-    expected = means[arms]
-    if reward == "bernoulli":
-        return jax.random.bernoulli(key, expected).astype(jnp.float32), expected
-    if reward == "poisson":
-        return jax.random.poisson(key, expected).astype(jnp.float32), expected
+def _thompson_linear(key, stats, t, context, epsilon):
+    """A draw of each arm's weights from its Gaussian posterior, scored on the context."""
+    key_draw, _, key_tie = jax.random.split(key, 3)
+    factor, mean = _linear_posterior(stats)
+    noise = jax.random.normal(key_draw, mean.shape)
+    draws = mean + jax.vmap(lambda f, z: jax.scipy.linalg.solve_triangular(f.T, z, lower=False))(factor, noise)
+    return _tie_broken(draws @ context, key_tie)
+
+
+def _linucb(key, stats, t, context, epsilon):
+    """LinUCB: the posterior mean score plus ``alpha`` posterior sd of it."""
+    factor, mean = _linear_posterior(stats)
+    solved = jax.vmap(lambda f: jax.scipy.linalg.solve_triangular(f, context, lower=True))(factor)
+    score = mean @ context + LINUCB_ALPHA * jnp.sqrt(jnp.sum(solved**2, axis=1))
+    return _tie_broken(score, jax.random.split(key, 3)[2])
+
+
+def _epsilon_greedy_linear(key, stats, t, context, epsilon):
+    """The best posterior mean score, or a random arm with probability ``epsilon``."""
+    key_draw, key_explore, key_tie = jax.random.split(key, 3)
+    _, mean = _linear_posterior(stats)
+    explore = jax.random.uniform(key_explore) < epsilon
+    return _tie_broken(jnp.where(explore, jax.random.uniform(key_draw, (mean.shape[0],)), mean @ context), key_tie)
+
+
+_CHOICES = {
+    ("thompson", "bernoulli"): _thompson_bernoulli,
+    ("thompson", "poisson"): _thompson_poisson,
+    ("thompson", "gaussian"): _thompson_gaussian,
+    ("thompson", "linear"): _thompson_linear,
+    ("ucb", "bernoulli"): _ucb_bernoulli,
+    ("ucb", "poisson"): _ucb_poisson,
+    ("ucb", "gaussian"): _ucb_gaussian,
+    ("ucb", "linear"): _linucb,
+    ("epsilon-greedy", "bernoulli"): _epsilon_greedy,
+    ("epsilon-greedy", "poisson"): _epsilon_greedy,
+    ("epsilon-greedy", "gaussian"): _epsilon_greedy,
+    ("epsilon-greedy", "linear"): _epsilon_greedy_linear,
+}
+
+
+def policy_for(name: str, reward: str) -> Policy:
+    """The :class:`Policy` called ``name`` (one of :data:`POLICIES`) for ``reward`` arms (one of :data:`REWARDS`)."""
+    check_choice(name, "policy", POLICIES)
+    check_choice(reward, "reward", REWARDS)
+    return Policy(_linear_init if reward == "linear" else _counts_init, _CHOICES[name, reward], _add)
+
+
+def _draw_context_free(law: Callable) -> Callable:
+    def draw(key, arms, means, noise_sd, contexts):
+        expected = means[arms]
+        return law(key, expected, noise_sd), expected
+
+    return draw
+
+
+def _draw_linear(key, arms, means, noise_sd, contexts):
+    expected = jnp.sum(means[arms] * contexts, axis=1)
     return expected + noise_sd * jax.random.normal(key, arms.shape), expected
 
 
-def _batch_increment(reward, num_arms, arms, rewards, contexts, noise_sd):
+def _counts_increment(num_arms, arms, rewards, contexts, noise_sd):
     onehot = jax.nn.one_hot(arms, num_arms)  # (batch, K)
-    if reward == "linear":
-        outer = contexts[:, :, None] * contexts[:, None, :] / noise_sd**2
-        return (
-            jnp.einsum("bk,bij->kij", onehot, outer),
-            jnp.einsum("bk,bi->ki", onehot, contexts * rewards[:, None] / noise_sd**2),
-        )
     return (onehot.sum(0), onehot.T @ rewards, onehot.T @ rewards**2)
 
 
-def _simulation(policy, reward, num_arms, num_features, num_rounds, batch_size, delay):
+def _linear_increment(num_arms, arms, rewards, contexts, noise_sd):
+    onehot = jax.nn.one_hot(arms, num_arms)
+    outer = contexts[:, :, None] * contexts[:, None, :] / noise_sd**2
+    return (
+        jnp.einsum("bk,bij->kij", onehot, outer),
+        jnp.einsum("bk,bi->ki", onehot, contexts * rewards[:, None] / noise_sd**2),
+    )
+
+
+_REWARD_MODELS = {
+    "bernoulli": Rewards(
+        _draw_context_free(lambda key, p, s: jax.random.bernoulli(key, p).astype(jnp.float32)), _counts_increment, False
+    ),
+    "poisson": Rewards(
+        _draw_context_free(lambda key, rate, s: jax.random.poisson(key, rate).astype(jnp.float32)),
+        _counts_increment,
+        False,
+    ),
+    "gaussian": Rewards(
+        _draw_context_free(lambda key, mean, s: mean + s * jax.random.normal(key, mean.shape)), _counts_increment, False
+    ),
+    "linear": Rewards(_draw_linear, _linear_increment, True),
+}
+
+
+def _simulation(policy: Policy, rewards: Rewards, num_arms, num_features, num_rounds, batch_size, delay):
     """One jitted simulation of ``num_rounds`` rounds, vmapped over seeds (keys)."""
 
     def run(key, means, noise_sd, epsilon):
-        stats = _init_stats(reward, num_arms, num_features)
+        stats = policy.init(num_arms, num_features)
         pending = jax.tree.map(lambda s: jnp.zeros((delay, *s.shape)), stats)
 
-        if reward == "linear":
-            best_fn = lambda contexts: jnp.max(contexts @ means.T, axis=1)  # noqa: E731
-        else:
-            best_value = jnp.max(means)
-            best_fn = lambda contexts: jnp.full((batch_size,), best_value)  # noqa: E731
+        def best(contexts):
+            if rewards.contextual:
+                return jnp.max(contexts @ means.T, axis=1)
+            return jnp.full((batch_size,), jnp.max(means))
 
         def step(carry, key_round):
             stats, pending, pulls, t = carry
             key_context, key_choose, key_reward = jax.random.split(key_round, 3)
-            contexts = (
-                jax.random.normal(key_context, (batch_size, num_features))
-                if reward == "linear"
-                else jnp.zeros((batch_size, 0))
-            )
+            contexts = jax.random.normal(key_context, (batch_size, num_features))
             keys = jax.random.split(key_choose, batch_size)
-            if reward == "linear":
-                scores = jax.vmap(lambda k, x: _linear_scores(policy, k, stats, x, epsilon))(keys, contexts)
-            else:
-                scores = jax.vmap(lambda k: _mab_scores(policy, reward, k, stats, t, epsilon))(keys)
+            scores = jax.vmap(lambda k, x: policy.choose(k, stats, t, x, epsilon))(keys, contexts)
             arms = jnp.argmax(scores, axis=1)
-            rewards, expected = _draw_rewards(reward, key_reward, arms, means, noise_sd, contexts)
-            increment = _batch_increment(reward, num_arms, arms, rewards, contexts, noise_sd)
+            observed, expected = rewards.draw(key_reward, arms, means, noise_sd, contexts)
+            increment = rewards.increment(num_arms, arms, observed, contexts, noise_sd)
             if delay:
                 arrived = jax.tree.map(lambda p: p[0], pending)
                 pending = jax.tree.map(lambda p, i: jnp.concatenate([p[1:], i[None]]), pending, increment)
             else:
                 arrived = increment
-            stats = jax.tree.map(jnp.add, stats, arrived)
+            stats = policy.update(stats, arrived)
             pulls = pulls + jax.nn.one_hot(arms, num_arms).sum(0)
-            return (stats, pending, pulls, t + batch_size), best_fn(contexts) - expected
+            return (stats, pending, pulls, t + batch_size), best(contexts) - expected
 
         carry = (stats, pending, jnp.zeros(num_arms), jnp.asarray(0.0))
         (_, _, pulls, _), regret = jax.lax.scan(step, carry, jax.random.split(key, num_rounds))
@@ -243,7 +357,9 @@ def _simulation(policy, reward, num_arms, num_features, num_rounds, batch_size, 
 @lru_cache(maxsize=64)
 def _executable(policy, reward, num_arms, num_features, num_rounds, batch_size, delay, num_seeds):
     """The simulation compiled ahead of time for ``num_seeds`` seeds, so that runs are timed without compilation."""
-    run = _simulation(policy, reward, num_arms, num_features, num_rounds, batch_size, delay)
+    run = _simulation(
+        policy_for(policy, reward), _REWARD_MODELS[reward], num_arms, num_features, num_rounds, batch_size, delay
+    )
     keys = jax.random.split(jax.random.key(0), num_seeds)
     means_shape = (num_arms, num_features) if reward == "linear" else (num_arms,)
     scalar = jnp.float32(0.0)

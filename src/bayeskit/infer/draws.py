@@ -124,16 +124,24 @@ class DrawsPosterior:
         if self.model is None:
             raise ValueError(f"{what} needs the model: this posterior was built from draws alone.")
 
-    def predictive(self, key: Any, *args: Any, num_samples: int | None = None, **kwargs: Any) -> dict[str, np.ndarray]:
-        """Posterior predictive draws of every sample site, integrating over the parameter draws.
+    def predictive(
+        self, key: Any, *args: Any, num_samples: int | None = None, site: str | None = None, **kwargs: Any
+    ) -> Any:
+        """The posterior predictive, integrating over the parameter draws: a ``DrawsPredictive``.
 
         With no ``args``/``kwargs`` the model's own data are used (observed sites are
         re-drawn, for posterior predictive checks); pass new inputs (e.g. ``X_new``,
-        with the observed keyword left out) to predict. Each output has a leading
-        axis of ``num_samples`` (default: every draw, chains flattened).
+        with the observed keyword left out) to predict. It maps every sampled site to its
+        draws (leading axis ``num_samples``, default every draw, chains flattened), and
+        describes the observed ``site`` (the only one by default) with the posterior API,
+        ``log_prob``, ``evaluate`` and ``decompose()`` into noise and parameter uncertainty
+        (from each draw's mean and variance: Normal, Student-t, Bernoulli, Poisson, ...;
+        entropies for a categorical site).
         """
         import jax
         from numpyro.infer import Predictive
+
+        from bayeskit.predictive import DrawsPredictive
 
         self._require_model("predictive()")
         key = check_jax_key(key)
@@ -145,7 +153,10 @@ class DrawsPosterior:
             args = self.model_args
             kwargs = {k: (None if k in self._observed_names() else v) for k, v in self.model_kwargs.items()}
         out = Predictive(self.model, posterior_samples=flat, batch_ndims=1)(key, *args, **kwargs)
-        return {k: np.asarray(v) for k, v in out.items() if k not in flat}
+        draws = {k: np.asarray(v) for k, v in out.items() if k not in flat}
+        site = pick_observed_site(self._observed_sites(), site)
+        laws = _site_laws(self.model, flat, site, jax.random.fold_in(key, 2), args, kwargs)
+        return DrawsPredictive(draws, site, method=self.method, **laws)
 
     def _observed_sites(self) -> dict[str, np.ndarray]:
         from numpyro import handlers
@@ -229,6 +240,44 @@ class DrawsPosterior:
         if self.findings:
             warnings.warn(banner(self.findings), DiagnosticsWarning, stacklevel=2)
         return table
+
+
+def _site_laws(model: Any, flat: dict[str, np.ndarray], site: str, key: Any, args: tuple, kwargs: dict) -> dict:
+    """Each draw's law of ``site`` (vectorized over draws): moments, log density, CDF or class probabilities."""
+    import jax
+    import jax.numpy as jnp
+    import numpyro.distributions as dist
+    from numpyro import handlers
+
+    def law(sample):
+        conditioned = handlers.substitute(handlers.seed(model, key), data=sample)
+        fn = handlers.trace(conditioned).get_trace(*args, **kwargs)[site]["fn"]
+        while isinstance(fn, dist.Independent):  # per-element laws: log_prob per observation, not summed
+            fn = fn.base_dist
+        return fn
+
+    def per_draw(function, *extra):
+        return lambda y=None: np.asarray(
+            jax.vmap(lambda sample: function(law(sample), *((jnp.asarray(y),) if extra else ())))(flat)
+        )
+
+    first = law({k: v[0] for k, v in flat.items()})
+    out: dict[str, Any] = {"log_prob_fn": per_draw(lambda fn, y: fn.log_prob(y), True)}
+    if isinstance(first, dist.CategoricalProbs | dist.CategoricalLogits):
+        out["probs"] = per_draw(lambda fn: fn.probs)()
+        return out
+    try:
+        _ = (first.mean, first.variance)
+    except NotImplementedError:
+        return out
+    out["component_means"] = per_draw(lambda fn: jnp.broadcast_to(fn.mean, fn.batch_shape))().astype(float)
+    out["component_variances"] = per_draw(lambda fn: jnp.broadcast_to(fn.variance, fn.batch_shape))().astype(float)
+    try:
+        first.cdf(first.mean)
+    except NotImplementedError:
+        return out
+    out["cdf_fn"] = per_draw(lambda fn, y: fn.cdf(y), True)
+    return out
 
 
 def side_by_side(posteriors: dict[str, Any], prob: float = 0.95):
