@@ -45,7 +45,7 @@ def _fit(members: int, seed: int, hidden, batch: int, epochs: int, x, y) -> floa
 
     start = time.perf_counter()
     model = DeepEnsemble(
-        members=members, hidden=hidden, batch_size=batch, epochs=epochs, validation_fraction=0.0, seed=seed
+        members=members, hidden=hidden, batch_size=batch, epochs=epochs, validation_fraction=0.0, key=seed
     ).fit(x, y)
     jax.block_until_ready(model.params_)
     return time.perf_counter() - start

@@ -94,7 +94,7 @@ def make(method: str, seed: int, **extra):
     """The bayeskit model for ``method`` with the benchmark's settings."""
     from bayeskit.nn import SWAG, BayesByBackprop, DeepEnsemble, LastLayerLaplace, MCDropout
 
-    common = {"hidden": (50,), "epochs": 1000, "patience": 50, "seed": seed}
+    common = {"hidden": (50,), "epochs": 1000, "patience": 50, "key": seed}
     if method == "ensemble":
         return DeepEnsemble(members=5, **common)
     if method == "mc-dropout":

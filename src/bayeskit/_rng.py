@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_generator", "as_jax_key", "check_jax_key"]
+__all__ = ["as_generator", "as_jax_key", "check_jax_key", "raw_key", "substream"]
 
 
 def as_generator(key: Any) -> np.random.Generator:
@@ -66,3 +66,20 @@ def as_jax_key(key: Any) -> Any:
 def check_jax_key(key: Any) -> Any:
     """The JAX engines' key: any accepted key (JAX key, Generator, int) as a JAX key; never defaulted."""
     return as_jax_key(key)
+
+
+def raw_key(key: Any) -> np.ndarray:
+    """The uint32 data of any accepted key (an int seed gives the data of ``jax.random.PRNGKey(seed)``)."""
+    import jax
+
+    key = check_jax_key(key)
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    return np.asarray(key, dtype=np.uint32)
+
+
+def substream(key: Any, index: int) -> Any:
+    """An independent sub-stream of ``key``: the JAX key ``fold_in(key, index)`` (never seed arithmetic)."""
+    import jax
+
+    return jax.random.fold_in(raw_key(key), index)

@@ -26,7 +26,7 @@ def test_help_and_version():
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    result = bayeskit("demo", "--out", str(out), "--json")
+    result = bayeskit("demo", "--out", str(out), "--json", "--quick")  # the full demo is `make demo`
     return result, out
 
 

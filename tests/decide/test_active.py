@@ -83,8 +83,8 @@ def test_network_posteriors_drive_the_loop_too(method):
 
     def make_model():
         if method == "ensemble":
-            return DeepEnsemble(members=3, hidden=(16,), epochs=30, patience=30, seed=0)
-        return MCDropout(hidden=(16,), epochs=30, patience=30, seed=0)
+            return DeepEnsemble(members=3, hidden=(16,), epochs=30, patience=30, key=0)
+        return MCDropout(hidden=(16,), epochs=30, patience=30, key=0)
 
     result = compare_strategies(
         make_model,

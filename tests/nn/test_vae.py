@@ -25,8 +25,8 @@ def test_linear_gaussian_vae_reaches_the_factor_analysis_likelihood():
     model.set_params(validation_fraction=0.0).fit(x)
     standardized = (x - x.mean(axis=0)) / x.std(axis=0)
     reference = FactorAnalysis(n_components=2).fit(standardized).score(standardized)
-    elbos = [model.elbo(x, seed=s)["elbo"] for s in range(5)]
-    weighted = model.log_likelihood(x, num_samples=200).mean()
+    elbos = [model.elbo(x, key=s)["elbo"] for s in range(5)]
+    weighted = model.log_likelihood(x, key=0, num_samples=200).mean()
     assert np.mean(elbos) == pytest.approx(reference, abs=0.03)
     assert weighted == pytest.approx(reference, abs=0.03)
 
@@ -49,11 +49,11 @@ def test_vae_on_binarized_digits_reports_its_elbo_terms(digits):
     assert model.elbo_.shape == model.kl_.shape == model.reconstruction_.shape == (model.epochs_run_,)
     np.testing.assert_allclose(model.elbo_, model.reconstruction_ - model.kl_)
     assert model.elbo_[-5:].mean() > model.elbo_[:5].mean() + 5  # it learned
-    held_out = model.elbo(x[1500:])
+    held_out = model.elbo(x[1500:], key=0)
     assert held_out["elbo"] == pytest.approx(held_out["reconstruction"] - held_out["kl"])
     assert held_out["kl"] > 0 and held_out["elbo"] < 0
     # The importance-weighted estimate is a tighter bound: above the ELBO on average.
-    assert model.log_likelihood(x[1500:], num_samples=100).mean() > held_out["elbo"]
+    assert model.log_likelihood(x[1500:], key=1, num_samples=100).mean() > held_out["elbo"]
     mean, std = model.encode(x[:5])
     assert mean.shape == std.shape == (5, 2) and np.all(std > 0)
     reconstruction, samples = model.reconstruct(x[:5]), model.sample(0, 7)

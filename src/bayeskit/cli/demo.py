@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from bayeskit.datasets import load_dataset
 from bayeskit.report import Report
 
-__all__ = ["run_demo"]
+__all__ = ["FULL", "QUICK", "DemoSize", "run_demo"]
 
 
-def _conjugate(report: Report) -> dict[str, Any]:
+class DemoSize(NamedTuple):
+    """How much iterative work each section does: the full demo, or a quick tour of the same report."""
+
+    draws: int  # NUTS warmup and draws per chain
+    epochs: int  # network training epochs
+    vae_epochs: int
+    bandit_horizon: int
+    bandit_seeds: int
+
+
+FULL = DemoSize(draws=1000, epochs=500, vae_epochs=300, bandit_horizon=20_000, bandit_seeds=50)
+QUICK = DemoSize(draws=1000, epochs=100, vae_epochs=40, bandit_horizon=20_000, bandit_seeds=20)
+
+
+def _conjugate(report: Report, size: DemoSize) -> dict[str, Any]:
     from bayeskit.report.conjugate import add_conjugate_sections, conjugate_results
 
     heads = load_dataset("coin_flips")["heads"].to_numpy()
@@ -24,7 +38,7 @@ def _conjugate(report: Report) -> dict[str, Any]:
     return results
 
 
-def _ab_test(report: Report) -> dict[str, Any]:
+def _ab_test(report: Report, size: DemoSize) -> dict[str, Any]:
     from bayeskit.cli.ab import load_and_run
     from bayeskit.report.ab import add_ab_sections
 
@@ -33,7 +47,7 @@ def _ab_test(report: Report) -> dict[str, Any]:
     return result.to_dict()
 
 
-def _calibration(report: Report) -> dict[str, Any]:
+def _calibration(report: Report, size: DemoSize) -> dict[str, Any]:
     from bayeskit._table import read_table
     from bayeskit.cli.calibrate import detect_predictions, evaluate
     from bayeskit.datasets import dataset_path
@@ -48,12 +62,20 @@ def _calibration(report: Report) -> dict[str, Any]:
     return out
 
 
-def _fit(report: Report) -> dict[str, Any]:
+def _fit(report: Report, size: DemoSize) -> dict[str, Any]:
     from bayeskit.cli.fit import FitRequest, load_and_fit, to_json
     from bayeskit.report.fit import add_fit_sections
 
     request = FitRequest(
-        data=None, target=None, features=None, family="gaussian", group=None, method=None, progress=False
+        data=None,
+        target=None,
+        features=None,
+        family="gaussian",
+        group=None,
+        method=None,
+        progress=False,
+        warmup=size.draws,
+        samples=size.draws,
     )
     request.pooling_comparison = True
     source, roles, model, training = load_and_fit(request)
@@ -61,26 +83,26 @@ def _fit(report: Report) -> dict[str, Any]:
     return to_json(source, roles, model)
 
 
-def _uq(report: Report) -> dict[str, Any]:
+def _uq(report: Report, size: DemoSize) -> dict[str, Any]:
     from bayeskit.cli.uq import run_uq, to_json
     from bayeskit.report.uq import add_uq_sections
 
-    result = run_uq(None, None, None, "ensemble", "regression", 0.2, 500, 0, progress=False)
+    result = run_uq(None, None, None, "ensemble", "regression", 0.2, size.epochs, 0, progress=False)
     add_uq_sections(report, result)
-    classification = run_uq(None, None, None, "ensemble", "classification", 0.2, 500, 0, progress=False)
+    classification = run_uq(None, None, None, "ensemble", "classification", 0.2, size.epochs, 0, progress=False)
     add_uq_sections(report, classification)
     return {"regression": to_json(result), "classification": to_json(classification)}
 
 
-def _vae(report: Report) -> dict[str, Any]:
+def _vae(report: Report, size: DemoSize) -> dict[str, Any]:
     from bayeskit.report.vae import add_vae_sections
 
-    results = _vae_results()
+    results = _vae_results(epochs=size.vae_epochs)
     add_vae_sections(report, results)
     return {key: value for key, value in results.items() if not key.startswith("_")}
 
 
-def _track(report: Report) -> dict[str, Any]:
+def _track(report: Report, size: DemoSize) -> dict[str, Any]:
     from bayeskit.cli.track import run_track
     from bayeskit.report.sequential import add_track_sections
 
@@ -89,11 +111,12 @@ def _track(report: Report) -> dict[str, Any]:
     return {key: value for key, value in result.items() if not key.startswith("_")}
 
 
-def _bandit(report: Report) -> dict[str, Any]:
+def _bandit(report: Report, size: DemoSize) -> dict[str, Any]:
     from bayeskit.cli.bandit import run_bandit
     from bayeskit.report.sequential import add_bandit_sections
 
-    result = run_bandit("0.04,0.05,0.06", "bernoulli", 20_000, 50, 1, 0, 0.1, 1.0, 0, progress=False)
+    horizon, seeds = size.bandit_horizon, size.bandit_seeds
+    result = run_bandit("0.04,0.05,0.06", "bernoulli", horizon, seeds, 1, 0, 0.1, 1.0, 0, progress=False)
     add_bandit_sections(report, result)
     return result.summary().reset_index().to_dict(orient="records")
 
@@ -111,8 +134,11 @@ SECTIONS = [
 ]
 
 
-def run_demo(out: Path, progress=None) -> tuple[Path, dict[str, Any]]:
-    """Run every demo section, write ``out/index.html`` and return its path and the results."""
+def run_demo(out: Path, progress=None, size: DemoSize = FULL) -> tuple[Path, dict[str, Any]]:
+    """Run every demo section, write ``out/index.html`` and return its path and the results.
+
+    ``size=QUICK`` draws fewer samples and trains fewer epochs: the same report, sooner.
+    """
     report = Report("bayeskit demo: models that know what they don't know")
     report.text(
         "Every number below is computed from data bundled with bayeskit by `make demo` "
@@ -123,11 +149,11 @@ def run_demo(out: Path, progress=None) -> tuple[Path, dict[str, Any]]:
     for name, build in SECTIONS:
         if progress is not None:
             progress(name)
-        results[name] = build(report)
+        results[name] = build(report, size)
     return report.save(Path(out) / "index.html"), results
 
 
-def _vae_results(seed: int = 0, epochs: int = 300) -> dict[str, Any]:
+def _vae_results(key: int = 0, epochs: int = 300) -> dict[str, Any]:
     """Train a 2-D-latent VAE on the bundled digits (binarized at 8 of 16); hold out the last 297 images."""
     from bayeskit.datasets import load_dataset
     from bayeskit.nn.vae import VAE
@@ -135,9 +161,9 @@ def _vae_results(seed: int = 0, epochs: int = 300) -> dict[str, Any]:
     frame = load_dataset("digits")
     x = (frame.iloc[:, :64].to_numpy() >= 8).astype(float)
     train, test = np.arange(1500), np.arange(1500, x.shape[0])
-    model = VAE(latent_dim=2, hidden=(128,), epochs=epochs, seed=seed).fit(x[train])
-    held_out = model.elbo(x[test])
-    held_out["log_likelihood_iw100"] = float(model.log_likelihood(x[test], num_samples=100).mean())
+    model = VAE(latent_dim=2, hidden=(128,), epochs=epochs, key=key).fit(x[train])
+    held_out = model.elbo(x[test], key=1)
+    held_out["log_likelihood_iw100"] = float(model.log_likelihood(x[test], key=2, num_samples=100).mean())
     return {
         "num_train": int(train.size),
         "num_test": int(test.size),

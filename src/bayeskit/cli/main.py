@@ -37,16 +37,21 @@ def main(
 def demo(
     out: Path = typer.Option(Path("out"), "--out", help="Folder for index.html (created if missing)."),
     json_output: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+    quick: bool = typer.Option(
+        False, "--quick", help="Fewer draws, epochs and simulated pulls: the same report in a fraction of the time."
+    ),
 ) -> None:
     """Run every workflow on bundled data and write a self-contained HTML report (OUT/index.html)."""
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
-    from bayeskit.cli.demo import run_demo
+    from bayeskit.cli.demo import FULL, QUICK, run_demo
 
     if out.exists() and not out.is_dir():
         raise BadInput(f"`--out` must be a folder; {str(out)!r} is a file. Pick another path.")
     messages = stderr_console()
     with messages.status("running the demo") as status:
-        path, results = run_demo(out, progress=lambda name: status.update(f"demo: {name}"))
+        path, results = run_demo(
+            out, progress=lambda name: status.update(f"demo: {name}"), size=QUICK if quick else FULL
+        )
     if json_output:
         print_json({"report": str(path), **results})
     else:

@@ -31,7 +31,7 @@ def _estimator(method: str, task: str, epochs: int, seed: int, progress: bool) -
             "`--method laplace` is the last-layer Laplace of a Gaussian head (regression); "
             "for classification use ensemble, mc-dropout, swag or bbb."
         )
-    options = {"epochs": epochs, "seed": seed, "progress": progress}
+    options = {"epochs": epochs, "key": seed, "progress": progress}
     if task == "classification":
         options["head"] = "categorical"
     classes = {

@@ -30,6 +30,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from scipy import optimize
 
+from bayeskit._rng import as_generator
 from bayeskit.gp.exact import log_marginal_likelihood
 from bayeskit.gp.kernels import AbstractKernel
 
@@ -120,7 +121,7 @@ def fit_hyperparameters(
     noise_variance: float,
     mean: float = 0.0,
     restarts: int = 3,
-    seed: int = 0,
+    key: Any = 0,
     min_noise_variance: float = 1e-6,
     learn_mean: bool = True,
     pad_to: int | None = None,
@@ -135,8 +136,8 @@ def fit_hyperparameters(
         ``(n, d)`` inputs and ``(n,)`` targets.
     restarts
         Extra random starts beyond the given one.
-    seed
-        Seeds the restarts' perturbations.
+    key
+        A JAX key, a ``numpy.random.Generator`` or an int seed for the restarts' perturbations.
     min_noise_variance
         Lower bound of the noise variance (in the units of ``y``).
     learn_mean
@@ -171,7 +172,7 @@ def fit_hyperparameters(
                 return 1e25, np.zeros_like(gradient)  # tell L-BFGS-B to back off
             return value, gradient
 
-        generator = np.random.default_rng(seed)
+        generator = as_generator(key)
         starts = [vector0]
         for _ in range(restarts):
             perturbed = vector0 + generator.standard_normal(size)

@@ -10,6 +10,7 @@ from sklearn.base import RegressorMixin
 from sklearn.exceptions import NotFittedError
 
 from bayeskit._estimator import _Estimator
+from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
 from bayeskit.gp.exact import condition, draw_functions, memory_estimate, predict, update
 from bayeskit.gp.kernels import AbstractKernel, Matern52
@@ -53,8 +54,9 @@ class GPRegressor(RegressorMixin, _Estimator):
         Standardize the target before fitting (predictions come back in its units).
     min_noise_variance
         Lower bound of the noise variance (standardized units).
-    seed
-        Seeds the restarts and NUTS.
+    key
+        A JAX key, a ``numpy.random.Generator`` or an int seed, stored as given
+        (sub-streams by ``fold_in``): the restarts and NUTS.
     pad_to
         With ``optimizer="lml"``, pad the data to this many rows (inert, exact) so that refits on
         slowly growing data reuse one compiled objective.
@@ -93,7 +95,7 @@ class GPRegressor(RegressorMixin, _Estimator):
         restarts: int = 3,
         normalize_y: bool = True,
         min_noise_variance: float = 1e-6,
-        seed: int = 0,
+        key: Any = 0,
         pad_to: int | None = None,
         num_draws: int = 50,
         nuts_options: dict | None = None,
@@ -140,7 +142,7 @@ class GPRegressor(RegressorMixin, _Estimator):
                 noise,
                 mean,
                 restarts=self.restarts,
-                seed=self.seed,
+                key=self.key,
                 min_noise_variance=self.min_noise_variance,
                 learn_mean=False,
                 pad_to=self.pad_to,
@@ -159,14 +161,12 @@ class GPRegressor(RegressorMixin, _Estimator):
 
     def _sample(self, kernel: AbstractKernel, noise: float, x: np.ndarray, ys: np.ndarray):
         """NUTS over the hyperparameters; keeps thinned draws' GP states; returns the posterior-median ones."""
-        import jax
-
         from bayeskit.gp.bayes import hyperparameter_names, sample_hyperparameters
 
         options = dict(self.nuts_options or {})
         prior_scale = options.pop("prior_scale", 1.5)
         self.posterior_, unravel = sample_hyperparameters(
-            kernel, x, ys, noise, jax.random.PRNGKey(self.seed), prior_scale=prior_scale, **options
+            kernel, x, ys, noise, raw_key(self.key), prior_scale=prior_scale, **options
         )
         self.hyperparameter_names_ = hyperparameter_names(kernel)
         flat = self.posterior_._flat()
@@ -249,11 +249,7 @@ class GPRegressor(RegressorMixin, _Estimator):
 
     def sample_functions(self, X: Any, key: Any, num_draws: int = 10) -> np.ndarray:
         """``(num_draws, n)`` joint draws of the latent function at ``X`` (``key``: a JAX key or int seed)."""
-        import jax
-
-        from bayeskit.infer.nuts import raw_key
-
-        key = jax.random.PRNGKey(key) if isinstance(key, int) else raw_key(key)
+        key = raw_key(key)
         draws = draw_functions(self.state_, key, self._inputs(X), num_draws)
         return np.asarray(draws) * self.y_std_ + self.y_mean_
 

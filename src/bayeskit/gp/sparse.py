@@ -32,6 +32,7 @@ from sklearn.base import RegressorMixin
 from sklearn.exceptions import NotFittedError
 
 from bayeskit._estimator import _Estimator
+from bayeskit._rng import as_generator, raw_key
 from bayeskit.gp.kernels import AbstractKernel
 from bayeskit.predictive import GaussianMixturePredictive
 
@@ -121,8 +122,9 @@ class SparseGPRegressor(RegressorMixin, _Estimator):
         Adam on the minibatch ELBO.
     train_inducing
         Whether the inducing inputs move during training.
-    seed
-        Seeds the subset, the shuffles and the initialization.
+    key
+        A JAX key, a ``numpy.random.Generator`` or an int seed, stored as given
+        (sub-streams by ``fold_in``): the subset, the shuffles and the initialization.
     progress
         A progress bar over epochs on stderr.
 
@@ -141,7 +143,7 @@ class SparseGPRegressor(RegressorMixin, _Estimator):
         batch_size: int = 256,
         learning_rate: float = 1e-2,
         train_inducing: bool = True,
-        seed: int = 0,
+        key: Any = 0,
         progress: bool = False,
     ):
         self._store(locals())
@@ -162,7 +164,7 @@ class SparseGPRegressor(RegressorMixin, _Estimator):
         if self.y_std_ == 0:
             raise ValueError("`y` is constant; a GP has nothing to learn. Check the target column.")
         ys = (target - self.y_mean_) / self.y_std_
-        generator = np.random.default_rng(self.seed)
+        generator = as_generator(self.key)
         num_inducing = min(self.num_inducing, x.shape[0])
         inducing = x[generator.choice(x.shape[0], num_inducing, replace=False)]
         kernel = self.kernel if self.kernel is not None else Matern52(np.ones(x.shape[1]))
@@ -183,7 +185,7 @@ class SparseGPRegressor(RegressorMixin, _Estimator):
             optimizer, epoch = _make_epoch(static, float(self.learning_rate), batch, x.shape[0])
             opt_state = optimizer.init(params)
             xs, ys_ = jnp.asarray(x, jnp.float64), jnp.asarray(ys, jnp.float64)
-            key, history = jax.random.PRNGKey(self.seed), []
+            key, history = raw_key(self.key), []
             with progress_bar("training SVGP", self.epochs, self.progress) as advance:
                 for _ in range(self.epochs):
                     key, key_epoch = jax.random.split(key)

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
 from bayeskit.infer._program import cached, merge, model_generators, split_arguments
 from bayeskit.infer.diagnostics import Finding, check_inference_data
 from bayeskit.infer.draws import DrawsPosterior
-from bayeskit.infer.nuts import raw_key
 
 __all__ = ["ADVI_GUIDES", "LAPLACE_SPACES", "advi", "laplace"]
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from bayeskit._progress import progress_bar
-from bayeskit._rng import check_jax_key
+from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
 from bayeskit.infer._program import Program, get_program, split_arguments
 from bayeskit.infer.checkpoint import CheckpointError, fingerprint, read_checkpoint, write_checkpoint
@@ -26,16 +26,6 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ValueError(f"`{name}` must be an int >= {minimum}; got {value!r}.")
     return int(value)
-
-
-def raw_key(key: Any) -> np.ndarray:
-    """The uint32 data of a JAX key (typed ``jax.random.key`` or legacy ``PRNGKey``)."""
-    import jax
-
-    key = check_jax_key(key)
-    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
-        key = jax.random.key_data(key)
-    return np.asarray(key, dtype=np.uint32)
 
 
 def _chunk_size(num_warmup: int, num_samples: int, progress: bool, checkpoint_every: int | None) -> int:

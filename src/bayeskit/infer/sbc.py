@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from bayeskit._progress import progress_bar
+from bayeskit._rng import raw_key
 from bayeskit.infer.draws import DrawsPosterior
-from bayeskit.infer.nuts import raw_key
 
 __all__ = ["ENGINES", "SBCResult", "sbc"]
 

@@ -16,6 +16,7 @@ from sklearn.base import RegressorMixin
 from sklearn.exceptions import NotFittedError
 
 from bayeskit._estimator import _Estimator, positive_int
+from bayeskit._rng import as_generator, raw_key, substream
 from bayeskit._validate import check_choice, check_prob
 from bayeskit.nn._core import HEADS
 from bayeskit.nn._data import classification_data, fit_scalers, regression_data
@@ -106,7 +107,7 @@ class _NetworkModel(RegressorMixin, _Estimator):
         self._check_settings()
         members = self._members()
         x, target, names = self._prepare(X, y)
-        rng = np.random.default_rng(self.seed)
+        rng = as_generator(self.key)
         order = rng.permutation(x.shape[0])
         num_valid = round(self.validation_fraction * x.shape[0])
         valid, train = order[:num_valid], order[num_valid:]
@@ -120,7 +121,7 @@ class _NetworkModel(RegressorMixin, _Estimator):
             ys = jnp.asarray(y_scaler.forward(target), jnp.float32)
         xs = jnp.asarray(x_scaler.forward(x), jnp.float32)
         batch = min(self.batch_size, train.size)
-        key_init, key_train = jax.random.split(jax.random.PRNGKey(self.seed))
+        key_init, key_train = jax.random.split(raw_key(self.key))
         networks = make_members(
             x.shape[1],
             tuple(self.hidden),
@@ -182,11 +183,9 @@ class _NetworkModel(RegressorMixin, _Estimator):
 
     def _standardized_members(self, xs) -> tuple[np.ndarray, ...]:
         """Head outputs ``(members, n, C)`` on standardized inputs."""
-        import jax
-
         from bayeskit.nn._train import predict_members
 
-        params, keys, draw = self._prediction_params(jax.random.PRNGKey(self.seed + 1))
+        params, keys, draw = self._prediction_params(substream(self.key, 1))
         return tuple(np.asarray(a, dtype=float) for a in predict_members(params, self._static, xs, keys, draw))
 
     def predictive(self, X: Any) -> GaussianMixturePredictive | CategoricalPredictive:
@@ -277,8 +276,9 @@ class DeepEnsemble(_NetworkModel):
         AdamW training.
     validation_fraction, patience
         Rows held out for early stopping (each member keeps its best epoch); 0 trains all epochs.
-    seed
-        Seed for the split, initialization and shuffles.
+    key
+        A JAX key, a ``numpy.random.Generator`` or an int seed, stored as given
+        (sub-streams by ``fold_in``) for the split, initialization and shuffles.
     progress
         A progress bar over epochs on stderr.
 
@@ -307,7 +307,7 @@ class DeepEnsemble(_NetworkModel):
         weight_decay: float = 1e-4,
         validation_fraction: float = 0.1,
         patience: int = 30,
-        seed: int = 0,
+        key: Any = 0,
         progress: bool = False,
     ):
         self._store(locals())
@@ -331,7 +331,7 @@ class MCDropout(_NetworkModel):
     passes
         Stochastic forward passes T at prediction.
     hidden, head, components, epochs, batch_size, learning_rate, weight_decay, validation_fraction, patience,
-    seed, progress
+    key, progress
         As for :class:`DeepEnsemble` (the default head is homoscedastic, as in the paper). Early
         stopping watches the deterministic network's validation NLL, not the MC predictive's; on the
         UCI benchmark it stopped too soon, and a fixed number of epochs with ``validation_fraction=0``
@@ -353,7 +353,7 @@ class MCDropout(_NetworkModel):
         weight_decay: float = 1e-4,
         validation_fraction: float = 0.1,
         patience: int = 30,
-        seed: int = 0,
+        key: Any = 0,
         progress: bool = False,
     ):
         self._store(locals())

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit._rng import as_generator, substream
 from bayeskit.nn.estimators import _NetworkModel
 
 __all__ = ["LastLayerLaplace", "log_evidence", "posterior_covariance"]
@@ -40,7 +41,7 @@ class LastLayerLaplace(_NetworkModel):
 
     Parameters
     ----------
-    hidden, epochs, batch_size, learning_rate, weight_decay, validation_fraction, patience, seed, progress
+    hidden, epochs, batch_size, learning_rate, weight_decay, validation_fraction, patience, key, progress
         As for :class:`bayeskit.nn.DeepEnsemble`; ``hidden=()`` gives a linear model,
         whose last-layer Laplace is Bayesian linear regression with known noise.
     num_draws
@@ -58,7 +59,7 @@ class LastLayerLaplace(_NetworkModel):
         weight_decay: float = 1e-4,
         validation_fraction: float = 0.1,
         patience: int = 30,
-        seed: int = 0,
+        key: Any = 0,
         progress: bool = False,
         num_draws: int = 1000,
     ):
@@ -111,7 +112,7 @@ class LastLayerLaplace(_NetworkModel):
 
     def _standardized_members(self, xs):
         phi = self.features(np.asarray(xs))
-        rng = np.random.default_rng(self.seed + 1)
+        rng = as_generator(substream(self.key, 1))
         draws = rng.multivariate_normal(self.weights_map_, self.covariance_, size=self.num_draws)
         means = (draws @ phi.T)[..., None]
         return means, np.full_like(means, self.noise_variance_), np.zeros_like(means)

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from bayeskit._estimator import positive_int
+from bayeskit._rng import as_generator, substream
 from bayeskit.nn.estimators import _NetworkModel
 
 __all__ = ["SWAG", "SwagPosterior", "SwagState", "swag_init", "swag_posterior", "swag_update"]
@@ -112,7 +113,7 @@ class SWAG(_NetworkModel):
         predicted near-zero noise (held-out log-likelihood of -13.7 on one wine split against -1.07
         homoscedastic).
     hidden, components, epochs, batch_size, learning_rate, weight_decay, validation_fraction, patience,
-    seed, progress
+    key, progress
         As for :class:`bayeskit.nn.DeepEnsemble` (the weight decay also applies during the SGD phase).
     """
 
@@ -135,7 +136,7 @@ class SWAG(_NetworkModel):
         weight_decay: float = 1e-4,
         validation_fraction: float = 0.1,
         patience: int = 30,
-        seed: int = 0,
+        key: Any = 0,
         progress: bool = False,
     ):
         self._store(locals())
@@ -181,6 +182,6 @@ class SWAG(_NetworkModel):
         import jax
         import jax.numpy as jnp
 
-        draws = self.swag_.sample(np.random.default_rng(self.seed + 1), self.num_draws)  # (S, M, P)
+        draws = self.swag_.sample(as_generator(substream(self.key, 1)), self.num_draws)  # (S, M, P)
         flat = jnp.asarray(draws.reshape(-1, draws.shape[-1]), jnp.float32)
         return jax.vmap(self._unravel)(flat), None, False

@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.exceptions import NotFittedError
 
 from bayeskit._estimator import _Estimator, positive_int
+from bayeskit._rng import as_generator, raw_key
 from bayeskit._validate import check_choice
 from bayeskit.info import kl_normal_standard
 
@@ -150,8 +151,9 @@ class VAE(_Estimator):
     validation_fraction, patience
         Rows held out; training stops when their ELBO has not improved for ``patience``
         epochs, and the best epoch's weights are kept. 0 trains all epochs.
-    seed
-        Seed for the split, initialization and the reparameterization noise.
+    key
+        A JAX key, a ``numpy.random.Generator`` or an int seed, stored as given
+        (sub-streams by ``fold_in``) for the split, initialization and the reparameterization noise.
     progress
         A progress bar over epochs on stderr.
 
@@ -173,7 +175,7 @@ class VAE(_Estimator):
         learning_rate: float = 1e-3,
         validation_fraction: float = 0.1,
         patience: int = 30,
-        seed: int = 0,
+        key: Any = 0,
         progress: bool = False,
     ):
         self._store(locals())
@@ -216,12 +218,12 @@ class VAE(_Estimator):
         self._check_settings()
         self.feature_names_in_ = design_matrix(X).names
         x = self._data(X, fitting=True)
-        order = np.random.default_rng(self.seed).permutation(x.shape[0])
+        order = as_generator(self.key).permutation(x.shape[0])
         num_valid = round(self.validation_fraction * x.shape[0])
         valid, train = order[:num_valid], order[num_valid:]
         if train.size < 2:
             raise ValueError(f"need at least 2 training rows after the validation split; got {train.size}.")
-        key_init, key = jax.random.split(jax.random.PRNGKey(self.seed))
+        key_init, key = jax.random.split(raw_key(self.key))
         model = VAEModel(x.shape[1], self.latent_dim, tuple(self.hidden), self.likelihood, key_init)
         params, static = eqx.partition(model, eqx.is_array)
         batch = min(self.batch_size, train.size)
@@ -261,19 +263,19 @@ class VAE(_Estimator):
         if not hasattr(self, "model_"):
             raise NotFittedError("this VAE is not fitted yet: call fit(X) first.")
 
-    def elbo(self, X: Any, seed: int = 0) -> dict[str, float]:
+    def elbo(self, X: Any, key: Any) -> dict[str, float]:
         """Mean per-row ELBO and its terms on ``X`` (one reparameterized draw per row), in nats."""
         self._check_fitted()
         x = jnp.asarray(self._data(X, fitting=False), jnp.float32)
-        reconstruction, kl = _evaluate(self.model_, x, jax.random.PRNGKey(seed))
+        reconstruction, kl = _evaluate(self.model_, x, raw_key(key))
         rec, kl = float(jnp.mean(reconstruction)), float(jnp.mean(kl))
         return {"elbo": rec - kl, "reconstruction": rec, "kl": kl}
 
-    def log_likelihood(self, X: Any, num_samples: int = 100, seed: int = 0) -> np.ndarray:
+    def log_likelihood(self, X: Any, key: Any, num_samples: int = 100) -> np.ndarray:
         """Per-row importance-weighted estimates of ``log p(x)`` (>= the ELBO; exact as samples grow)."""
         self._check_fitted()
         x = jnp.asarray(self._data(X, fitting=False), jnp.float32)
-        keys = jax.random.split(jax.random.PRNGKey(seed), x.shape[0])
+        keys = jax.random.split(raw_key(key), x.shape[0])
         return np.asarray(_importance_weighted(self.model_, x, keys, positive_int(num_samples, "num_samples")))
 
     def encode(self, X: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -41,7 +41,7 @@ class BayesByBackprop(_NetworkModel):
         Initial posterior standard deviation of every weight.
     passes
         Weight draws at prediction.
-    hidden, head, components, epochs, batch_size, learning_rate, validation_fraction, patience, seed, progress
+    hidden, head, components, epochs, batch_size, learning_rate, validation_fraction, patience, key, progress
         As for :class:`bayeskit.nn.DeepEnsemble`. Early stopping watches the mean network's validation NLL.
     weight_decay
         Extra AdamW decay; 0 by default, since the KL term already regularizes.
@@ -71,7 +71,7 @@ class BayesByBackprop(_NetworkModel):
         weight_decay: float = 0.0,
         validation_fraction: float = 0.1,
         patience: int = 30,
-        seed: int = 0,
+        key: Any = 0,
         progress: bool = False,
     ):
         self._store(locals())

@@ -281,7 +281,7 @@ class Study:
             noise_variance=noise,
             restarts=1 if fresh else 0,
             min_noise_variance=1e-4 if self.noisy else 1e-6,
-            seed=self.seed + len(params),
+            key=self.seed + len(params),
             pad_to=pad,
         ).fit(x, y)
         self._warm = (model.kernel_, max(float(model.state_.noise_variance), 1e-6))
