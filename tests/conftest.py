@@ -19,16 +19,26 @@ def rng():
 
 
 def _persistent_compilation_cache() -> None:
-    """Reuse compiled JAX programs across test sessions (CI runs on a machine that keeps ~/.cache)."""
+    """Reuse compiled JAX programs across test sessions and in the CLI subprocesses the tests start.
+
+    The cache lives outside the checkout (CI runs in a fresh clone on a machine that keeps ~/.cache);
+    the environment variables reach ``bayeskit`` subprocesses (CLI tests, examples, the demo), where
+    JAX reads them at start-up. The package itself never changes JAX's configuration.
+    """
     import os
     from pathlib import Path
 
     import jax
 
     path = os.environ.get("BAYESKIT_JAX_CACHE", str(Path.home() / ".cache" / "bayeskit" / "jax-tests"))
-    jax.config.update("jax_compilation_cache_dir", path)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    settings = {
+        "jax_compilation_cache_dir": path,
+        "jax_persistent_cache_min_compile_time_secs": 0.5,
+        "jax_persistent_cache_min_entry_size_bytes": 0,
+    }
+    for name, value in settings.items():
+        jax.config.update(name, value)
+        os.environ.setdefault(name.upper(), str(value))
 
 
 _persistent_compilation_cache()

@@ -32,6 +32,8 @@ def as_generator(key: Any) -> np.random.Generator:
         if key < 0:
             raise ValueError(f"`key` as an int seed must be >= 0; got {int(key)}.")
         return np.random.default_rng(int(key))
+    if _is_raw_key_data(key):
+        return np.random.default_rng(np.asarray(key, dtype=np.uint32).ravel().tolist())
     if type(key).__module__.startswith(("jax", "jaxlib")):
         import jax
 
@@ -43,6 +45,11 @@ def as_generator(key: Any) -> np.random.Generator:
         "`key` must be a JAX key, a numpy.random.Generator or an int seed; "
         f"got {type(key).__name__}. Pass e.g. key=0 or jax.random.key(0)."
     )
+
+
+def _is_raw_key_data(key: Any) -> bool:
+    """Legacy JAX key data held in NumPy: ``uint32`` with a last axis of 2."""
+    return isinstance(key, np.ndarray) and key.dtype == np.uint32 and key.shape[-1:] == (2,)
 
 
 def as_jax_key(key: Any) -> Any:
@@ -57,6 +64,8 @@ def as_jax_key(key: Any) -> Any:
         return jax.random.key(int(key))
     if hasattr(key, "dtype") and type(key).__module__.startswith(("jax", "jaxlib")):
         return key
+    if _is_raw_key_data(key):  # legacy key data held in NumPy, e.g. from raw_key()
+        return jax.numpy.asarray(key)
     raise TypeError(
         "`key` must be a JAX key, a numpy.random.Generator or an int seed; "
         f"got {type(key).__name__}. Pass e.g. key=0 or jax.random.key(0)."
