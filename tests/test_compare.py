@@ -110,3 +110,25 @@ def test_bad_inputs():
         bayes_factor(object(), 1.0)
     with pytest.raises(ValueError, match="non-finite log evidence"):
         bayes_factor(float("nan"), 1.0)
+
+
+def test_bayes_factor_takes_any_two_rungs_with_evidence():
+    from bayeskit.conjugate import BetaBinomial
+    from bayeskit.gp import RBF, GPRegressor, Linear
+
+    x = np.linspace(-3, 3, 40)[:, None]
+    y = np.sin(2 * x[:, 0]) + 0.1 * np.random.default_rng(0).normal(size=40)
+    smooth, straight = GPRegressor(RBF(1.0)).fit(x, y), GPRegressor(Linear()).fit(x, y)
+    result = bayes_factor(smooth, straight)  # two GPs: a wiggly function is far likelier under RBF
+    assert result.favours == "model 1" and result.log_bayes_factor == pytest.approx(
+        smooth.log_marginal_likelihood_ - straight.log_marginal_likelihood_
+    )
+    fair, vague = BetaBinomial(500, 500).update(70, 100), BetaBinomial(1, 1).update(70, 100)
+    assert bayes_factor(vague, fair).log_bayes_factor == pytest.approx(
+        float(
+            BetaBinomial(1, 1).log_marginal_likelihood(70, 100)
+            - BetaBinomial(500, 500).log_marginal_likelihood(70, 100)
+        )
+    )
+    with pytest.raises(ValueError, match="holds a batch of 2 posteriors"):
+        bayes_factor(BetaBinomial([1, 2], 1).update(3, 5), fair)

@@ -1,5 +1,7 @@
 """Hypothesis properties: sequential == batch, vectorized == loop, HDI never wider than ETI."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -99,3 +101,26 @@ def test_dirichlet_sequential_equals_batch(alpha, data):
         rtol=1e-9,
         atol=1e-7,
     )
+
+
+def test_log_evidence_chains_exactly_over_many_updates():
+    # 40 updates in turn (past the point where pending evidence terms are summed) == one batch update.
+    from bayeskit.conjugate import BetaBinomial, NormalInverseGamma
+
+    rng = np.random.default_rng(7)
+    flips = rng.integers(0, 2, size=40)
+    posterior = BetaBinomial(2.0, 3.0)
+    for flip in flips:
+        posterior = posterior.update(flip, 1)
+    heads = int(flips.sum())
+    batch = BetaBinomial(2.0, 3.0).update(heads, 40).log_evidence()
+    # The flips' own sequence has no binomial coefficient; the batch count has log C(40, heads).
+    log_choose = math.lgamma(41) - math.lgamma(heads + 1) - math.lgamma(41 - heads)
+    assert posterior.log_evidence() == pytest.approx(batch - log_choose, rel=1e-12)
+    x = rng.normal(3.0, 2.0, size=40)
+    sequential = NormalInverseGamma(0.0, 1.0, 2.0, 2.0)
+    for value in x:
+        sequential = sequential.update([value])
+    whole = NormalInverseGamma(0.0, 1.0, 2.0, 2.0).log_marginal_likelihood(x)
+    assert sequential.log_evidence() == pytest.approx(whole, rel=1e-10)
+    assert BetaBinomial(1, 1).log_evidence() == 0.0

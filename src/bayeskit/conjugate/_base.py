@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ExactPosterior"]
 
+_MAX_PENDING_TERMS = 16
+
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False, init=False)
 class ExactPosterior(ABC):
@@ -71,14 +73,25 @@ class ExactPosterior(ABC):
         return check_positive(as_float_array(value, name), name)
 
     def _then(self, posterior: Any, log_evidence_increment: Any) -> Any:
-        """``posterior`` with this object's log evidence plus ``log p(new data | data so far)``."""
-        total = np.broadcast_to(self._evidence_so_far() + log_evidence_increment, posterior.batch_shape).copy()
-        total.flags.writeable = False
-        object.__setattr__(posterior, "_log_evidence", total)
+        """``posterior``, carrying this object's evidence terms plus ``log p(new data | data so far)``.
+
+        ``log_evidence_increment`` is a zero-argument function: terms are summed only when
+        ``log_evidence()`` is asked for, so one update costs no more than before. Every
+        ``_MAX_PENDING_TERMS`` updates they are summed into one, so a long stream of updates
+        keeps a bounded number of the data batches alive.
+        """
+        terms = (*getattr(self, "_evidence_terms", ()), log_evidence_increment)
+        if len(terms) > _MAX_PENDING_TERMS:
+            total = sum(term() for term in terms)
+            terms = (lambda: total,)
+        object.__setattr__(posterior, "_evidence_terms", terms)
         return posterior
 
     def _evidence_so_far(self) -> np.ndarray:
-        return getattr(self, "_log_evidence", np.zeros(self.batch_shape))
+        total = np.zeros(self.batch_shape)
+        for term in getattr(self, "_evidence_terms", ()):
+            total = total + term()
+        return np.broadcast_to(total, self.batch_shape)
 
     def log_evidence(self) -> np.ndarray:
         """Exact log marginal likelihood of every batch of data this posterior was conditioned on.

@@ -76,7 +76,9 @@ class GammaPoisson(ExactPosterior):
         """
         k, e = counts_and_exposure(counts, exposure, allow_zero_exposure=True)
         k, e = broadcast_data(self.batch_shape, counts=k, exposure=e)
-        return self._then(GammaPoisson._make(shape=self.shape + k, rate=self.rate + e), self._log_evidence_of(k, e))
+        return self._then(
+            GammaPoisson._make(shape=self.shape + k, rate=self.rate + e), lambda: self._log_evidence_of(k, e)
+        )
 
     def marginals(self) -> dict[str, Any]:
         """The Gamma marginal of the rate."""
