@@ -155,3 +155,24 @@ def test_constraints_are_respected():
     space = SearchSpace(SPACE.parameters, constraints=(lambda p: p["x1"] + p["x2"] <= 8.0,))
     study = minimize(branin, space, 14, seed=0, num_initial=5)
     assert all(row.x1 + row.x2 <= 8.0 + 1e-9 for row in study.trials().itertuples())
+
+
+def test_storage_suggestion_and_loop_are_separate_parts(tmp_path):
+    import json
+
+    from bayeskit.optimize.storage import TrialStore
+    from bayeskit.optimize.suggest import Suggester
+
+    space = SearchSpace({"x": Float(-2.0, 2.0)})
+    store = TrialStore(tmp_path / "s.db", {"direction": "minimize"})
+    for x in (-1.5, -0.5, 0.4, 1.0, 1.8, 0.1):
+        store.finish(store.start({"x": x}), (x - 0.3) ** 2, "complete", None)
+    rows = store.rows()
+    suggester = Suggester(space, "minimize", "logei", num_initial=5, noisy=False, num_candidates=256, seed=0)
+    first, again = suggester.suggest(rows), Suggester(space, "minimize", "logei", 5, False, 256, 0).suggest(rows)
+    assert first == again and -2.0 <= first["x"] <= 2.0  # a pure function of the rows and the settings
+    assert abs(first["x"] - 0.3) < 0.5  # the GP's acquisition goes where the trials were best
+    assert [json.loads(row[1])["x"] for row in store.rows("complete")] == [-1.5, -0.5, 0.4, 1.0, 1.8, 0.1]
+    with pytest.raises(ValueError, match="created with another direction"):
+        TrialStore(tmp_path / "s.db", {"direction": "maximize"})
+    store.close()
