@@ -740,14 +740,11 @@ class DrawsPredictive:
 
     def crps(self, y: Any) -> np.ndarray:
         """CRPS of each observation from the replicated draws (the energy form, exact for their empirical law)."""
+        from bayeskit.evaluate.regression import crps_samples_pointwise
+
         y = np.asarray(y, dtype=float)
         draws = self.values_.reshape(self.values_.shape[0], -1)
-        flat_y = y.reshape(-1)
-        num = draws.shape[0]
-        ordered = np.sort(draws, axis=0)
-        weights = (2 * np.arange(1, num + 1) - num - 1)[:, None]
-        spread = 2.0 * (weights * ordered).sum(axis=0) / num**2
-        return (np.abs(draws - flat_y).mean(axis=0) - 0.5 * spread).reshape(y.shape)
+        return crps_samples_pointwise(y.reshape(-1), draws).reshape(y.shape)
 
     def evaluate(self, y: Any) -> dict[str, float]:
         """Held-out metrics: the regression schema, or the classification one for a categorical site."""

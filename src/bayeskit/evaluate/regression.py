@@ -18,6 +18,7 @@ __all__ = [
     "crps",
     "crps_gaussian",
     "crps_samples",
+    "crps_samples_pointwise",
     "gaussian_nll",
     "interval_coverage",
     "mean_absolute_calibration_error",
@@ -76,12 +77,17 @@ def crps_samples(y: Any, samples: Any) -> float:
     is the exact CRPS of the empirical distribution of the draws.
     """
     y, draws = _samples(y, samples)
-    num = draws.shape[0]
-    to_target = np.abs(draws - y).mean(axis=0)
-    ordered = np.sort(draws, axis=0)
+    return float(np.mean(crps_samples_pointwise(y, draws)))
+
+
+def crps_samples_pointwise(y: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """The CRPS of each target ``(n,)`` from draws ``(num_samples, n)`` (the energy form of :func:`crps_samples`)."""
+    num = samples.shape[0]
+    to_target = np.abs(samples - y).mean(axis=0)
+    ordered = np.sort(samples, axis=0)
     weights = (2 * np.arange(1, num + 1) - num - 1)[:, None]
     spread = 2.0 * (weights * ordered).sum(axis=0) / num**2
-    return float(np.mean(to_target - 0.5 * spread))
+    return to_target - 0.5 * spread
 
 
 def pit_gaussian(y: Any, mean: Any, std: Any) -> np.ndarray:
