@@ -78,7 +78,7 @@ class Suggester:
             noise_variance=noise,
             restarts=1 if fresh else 0,
             min_noise_variance=1e-4 if self.noisy else 1e-6,
-            key=self.seed + len(params),
+            key=np.random.default_rng([self.seed, len(params)]),  # a SeedSequence stream per fit
             pad_to=pad,
         ).fit(x, y)
         self._warm = (model.kernel_, max(float(model.state_.noise_variance), 1e-6))
@@ -96,7 +96,7 @@ class Suggester:
                 pad_to=pad,
             )
             x = np.vstack([x, x_pending])
-        generator = np.random.default_rng(self.seed + len(params) + 7919 * len(pending))
+        generator = np.random.default_rng([self.seed, len(params), len(pending), 1])
         half = 2 ** int(np.ceil(np.log2(max(self.num_candidates // 2, 2))))
         sobol = qmc.Sobol(self.space.dimension, scramble=True, seed=generator).random(half)
         order = np.argsort(y)[:5]
