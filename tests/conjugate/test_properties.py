@@ -124,3 +124,31 @@ def test_log_evidence_chains_exactly_over_many_updates():
     whole = NormalInverseGamma(0.0, 1.0, 2.0, 2.0).log_marginal_likelihood(x)
     assert sequential.log_evidence() == pytest.approx(whole, rel=1e-10)
     assert BetaBinomial(1, 1).log_evidence() == 0.0
+
+
+def test_updated_posteriors_pickle_with_their_evidence():
+    import pickle
+
+    from bayeskit.conjugate import (
+        BayesianLinearRegression,
+        BetaBinomial,
+        DirichletMultinomial,
+        GammaPoisson,
+        NormalInverseGamma,
+        NormalKnownVariance,
+    )
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(20, 2))
+    posteriors = [
+        BetaBinomial(2, 2).update(3, 10).update(4, 9),
+        GammaPoisson(1, 1).update(5, 2.0),
+        NormalKnownVariance(0, 1, 1.0).update([0.3, 0.1]),
+        NormalInverseGamma(0, 1, 2, 2).update([1.0, 2.0]),
+        DirichletMultinomial([1.0, 1.0]).update([3, 4]),
+        BayesianLinearRegression(np.zeros(2), 1.0).update(x, x @ np.ones(2)),
+    ]
+    for posterior in posteriors:
+        again = pickle.loads(pickle.dumps(posterior))
+        np.testing.assert_array_equal(again.log_evidence(), posterior.log_evidence())
+        assert type(again) is type(posterior) and repr(again) == repr(posterior)

@@ -75,22 +75,21 @@ class ExactPosterior(ABC):
     def _then(self, posterior: Any, log_evidence_increment: Any) -> Any:
         """``posterior``, carrying this object's evidence terms plus ``log p(new data | data so far)``.
 
-        ``log_evidence_increment`` is a zero-argument function: terms are summed only when
-        ``log_evidence()`` is asked for, so one update costs no more than before. Every
-        ``_MAX_PENDING_TERMS`` updates they are summed into one, so a long stream of updates
-        keeps a bounded number of the data batches alive.
+        ``log_evidence_increment`` is an array or a zero-argument callable (a picklable
+        ``functools.partial``): callables are evaluated only when ``log_evidence()`` is asked
+        for, so one update costs no more than before. Every ``_MAX_PENDING_TERMS`` updates the
+        terms are summed into one array, so a long stream keeps few data batches alive.
         """
         terms = (*getattr(self, "_evidence_terms", ()), log_evidence_increment)
         if len(terms) > _MAX_PENDING_TERMS:
-            total = sum(term() for term in terms)
-            terms = (lambda: total,)
+            terms = (sum(_value(term) for term in terms),)
         object.__setattr__(posterior, "_evidence_terms", terms)
         return posterior
 
     def _evidence_so_far(self) -> np.ndarray:
         total = np.zeros(self.batch_shape)
         for term in getattr(self, "_evidence_terms", ()):
-            total = total + term()
+            total = total + _value(term)
         return np.broadcast_to(total, self.batch_shape)
 
     def log_evidence(self) -> np.ndarray:
@@ -288,6 +287,10 @@ class ExactPosterior(ABC):
             else:
                 parts.append(f"{label}=<array {np.shape(value)}>")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _value(term: Any) -> Any:
+    return term() if callable(term) else term
 
 
 def broadcast_parameters(**arrays: np.ndarray) -> dict[str, np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
@@ -73,7 +74,8 @@ class BetaBinomial(ExactPosterior):
         s, t = binomial_counts(successes, trials)
         s, t = broadcast_data(self.batch_shape, successes=s, trials=t)
         return self._then(
-            BetaBinomial._make(alpha=self.alpha + s, beta=self.beta + (t - s)), lambda: self._log_evidence_of(s, t)
+            BetaBinomial._make(alpha=self.alpha + s, beta=self.beta + (t - s)),
+            functools.partial(self._log_evidence_of, s, t),
         )
 
     def marginals(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
@@ -77,7 +78,9 @@ class DirichletMultinomial(ExactPosterior):
     def update(self, counts: Any) -> DirichletMultinomial:
         """Condition on category ``counts`` (last axis ``K``); returns Dirichlet(alpha + counts)."""
         c = _category_counts(counts, self.num_categories, self.batch_shape)
-        return self._then(DirichletMultinomial._make(alpha=self.alpha + c), lambda: self.log_marginal_likelihood(c))
+        return self._then(
+            DirichletMultinomial._make(alpha=self.alpha + c), functools.partial(self.log_marginal_likelihood, c)
+        )
 
     def marginals(self) -> dict[str, Any]:
         """Beta(alpha_k, sum(alpha) - alpha_k) marginal of each probability."""

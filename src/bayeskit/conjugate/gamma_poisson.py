@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
@@ -77,7 +78,7 @@ class GammaPoisson(ExactPosterior):
         k, e = counts_and_exposure(counts, exposure, allow_zero_exposure=True)
         k, e = broadcast_data(self.batch_shape, counts=k, exposure=e)
         return self._then(
-            GammaPoisson._make(shape=self.shape + k, rate=self.rate + e), lambda: self._log_evidence_of(k, e)
+            GammaPoisson._make(shape=self.shape + k, rate=self.rate + e), functools.partial(self._log_evidence_of, k, e)
         )
 
     def marginals(self) -> dict[str, Any]:

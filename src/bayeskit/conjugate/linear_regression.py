@@ -155,7 +155,7 @@ class BayesianLinearRegression(ExactPosterior):
         """
         x, y = _design(x, y, self.num_features)
         posterior = self._condition(x, y)
-        return self._then(posterior, lambda: self._log_evidence_of(posterior, x.shape[0]))
+        return self._then(posterior, functools.partial(self._log_evidence_of, posterior, x.shape[0]))
 
     def _condition(self, x: np.ndarray, y: np.ndarray) -> BayesianLinearRegression:
         precision = self.precision + x.T @ x

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, ClassVar
 
 import numpy as np
@@ -61,7 +62,7 @@ class NormalKnownVariance(ExactPosterior):
         """Condition on observations ``x`` (last axis); batches in turn == all at once."""
         x = observations(x, self.batch_shape)
         posterior = self._condition_on(x.shape[-1], x.sum(axis=-1))
-        return self._then(posterior, lambda: self.log_marginal_likelihood(x))
+        return self._then(posterior, functools.partial(self.log_marginal_likelihood, x))
 
     def update_from_statistics(self, num_obs: Any, total: Any) -> NormalKnownVariance:
         """Condition on ``num_obs`` observations summing to ``total`` (the sufficient statistics).
@@ -73,7 +74,7 @@ class NormalKnownVariance(ExactPosterior):
         total = check_finite(as_float_array(total, "total"), "total")
         posterior = self._condition_on(num_obs, total)
         # The evidence needs the sum of squares too: it is unknown from (num_obs, total) alone.
-        return self._then(posterior, lambda: np.where(num_obs > 0, np.nan, 0.0))
+        return self._then(posterior, np.where(num_obs > 0, np.nan, 0.0))
 
     def _condition_on(self, num_obs: Any, total: Any) -> NormalKnownVariance:
         precision = 1.0 / self.variance + num_obs / self.noise_variance
@@ -187,7 +188,7 @@ class NormalInverseGamma(ExactPosterior):
         sample_mean = x.mean(axis=-1)
         sum_squares = ((x - sample_mean[..., None]) ** 2).sum(axis=-1)
         posterior = self._condition(num_obs, sample_mean, sum_squares)
-        return self._then(posterior, lambda: self._log_evidence_of(posterior, num_obs))
+        return self._then(posterior, functools.partial(self._log_evidence_of, posterior, num_obs))
 
     def update_from_statistics(self, num_obs: Any, sample_mean: Any, sum_squares: Any) -> NormalInverseGamma:
         """Condition on ``num_obs`` observations with mean ``sample_mean`` and centred ``sum_squares``.
@@ -201,7 +202,7 @@ class NormalInverseGamma(ExactPosterior):
             check_finite(as_float_array(sum_squares, "sum_squares"), "sum_squares"), "sum_squares"
         )
         posterior = self._condition(num_obs, np.where(num_obs > 0, sample_mean, 0.0), sum_squares)
-        return self._then(posterior, lambda: self._log_evidence_of(posterior, num_obs))
+        return self._then(posterior, functools.partial(self._log_evidence_of, posterior, num_obs))
 
     def _condition(self, num_obs, sample_mean, sum_squares) -> NormalInverseGamma:
         kappa = self.kappa + num_obs
