@@ -17,7 +17,7 @@ Y = np.sin(2 * X[:, 0]) + 0.1 * rng.normal(size=40)
 
 @pytest.fixture(scope="module")
 def tight():
-    model = SparseGPRegressor(RBF(1.0), num_inducing=40, epochs=4000, batch_size=40, learning_rate=0.03)
+    model = SparseGPRegressor(RBF(1.0), num_inducing=40, epochs=2000, batch_size=40, learning_rate=0.06)
     return model.set_params(train_inducing=False).fit(X, Y)
 
 
