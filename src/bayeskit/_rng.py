@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_generator", "as_jax_key", "check_jax_key", "raw_key", "substream"]
+__all__ = ["as_generator", "as_jax_key", "raw_key", "substream"]
 
 
 def as_generator(key: Any) -> np.random.Generator:
@@ -28,9 +28,7 @@ def as_generator(key: Any) -> np.random.Generator:
     """
     if isinstance(key, np.random.Generator):
         return key
-    if isinstance(key, int | np.integer) and not isinstance(key, bool):
-        if key < 0:
-            raise ValueError(f"`key` as an int seed must be >= 0; got {int(key)}.")
+    if _is_int_seed(key):
         return np.random.default_rng(int(key))
     if _is_raw_key_data(key):
         return np.random.default_rng(np.asarray(key, dtype=np.uint32).ravel().tolist())
@@ -41,7 +39,20 @@ def as_generator(key: Any) -> np.random.Generator:
         if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
             data = jax.random.key_data(key)
         return np.random.default_rng(np.asarray(data, dtype=np.uint32).ravel().tolist())
-    raise TypeError(
+    raise _key_error(key)
+
+
+def _is_int_seed(key: Any) -> bool:
+    """True for an int seed (bools are not seeds); a negative one is an error."""
+    if not isinstance(key, int | np.integer) or isinstance(key, bool):
+        return False
+    if key < 0:
+        raise ValueError(f"`key` as an int seed must be >= 0; got {int(key)}.")
+    return True
+
+
+def _key_error(key: Any) -> TypeError:
+    return TypeError(
         "`key` must be a JAX key, a numpy.random.Generator or an int seed; "
         f"got {type(key).__name__}. Pass e.g. key=0 or jax.random.key(0)."
     )
@@ -58,30 +69,20 @@ def as_jax_key(key: Any) -> Any:
 
     if isinstance(key, np.random.Generator):
         return jax.random.key(int(key.integers(0, 2**63 - 1)))
-    if isinstance(key, int | np.integer) and not isinstance(key, bool):
-        if key < 0:
-            raise ValueError(f"`key` as an int seed must be >= 0; got {int(key)}.")
+    if _is_int_seed(key):
         return jax.random.key(int(key))
     if hasattr(key, "dtype") and type(key).__module__.startswith(("jax", "jaxlib")):
         return key
     if _is_raw_key_data(key):  # legacy key data held in NumPy, e.g. from raw_key()
         return jax.numpy.asarray(key)
-    raise TypeError(
-        "`key` must be a JAX key, a numpy.random.Generator or an int seed; "
-        f"got {type(key).__name__}. Pass e.g. key=0 or jax.random.key(0)."
-    )
-
-
-def check_jax_key(key: Any) -> Any:
-    """The JAX engines' key: any accepted key (JAX key, Generator, int) as a JAX key; never defaulted."""
-    return as_jax_key(key)
+    raise _key_error(key)
 
 
 def raw_key(key: Any) -> np.ndarray:
     """The uint32 data of any accepted key (an int seed gives the data of ``jax.random.PRNGKey(seed)``)."""
     import jax
 
-    key = check_jax_key(key)
+    key = as_jax_key(key)
     if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
     return np.asarray(key, dtype=np.uint32)

@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from bayeskit._rng import check_jax_key
+from bayeskit._rng import as_jax_key
 from bayeskit._validate import as_float_array, check_choice
 
 __all__ = ["POLICIES", "REWARDS", "BanditProblem", "BanditSimulation", "Policy", "Rewards", "policy_for", "simulate"]
@@ -504,7 +504,7 @@ def simulate(
     """
     from bayeskit._progress import progress_bar
 
-    key = check_jax_key(key)
+    key = as_jax_key(key)
     if not isinstance(problem, BanditProblem):
         raise TypeError(f"`problem` must be a BanditProblem (e.g. BanditProblem.bernoulli([...])); got {problem!r}.")
     policies = list(policies)

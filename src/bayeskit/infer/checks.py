@@ -83,9 +83,9 @@ def prior_predictive(model: Any, *args: Any, key: Any, num_samples: int = 500, *
     """Draws of every site from the prior (pass the observed keyword as ``None`` to simulate it)."""
     from numpyro.infer import Predictive
 
-    from bayeskit._rng import check_jax_key
+    from bayeskit._rng import as_jax_key
 
-    key = check_jax_key(key)
+    key = as_jax_key(key)
     out = Predictive(model, num_samples=num_samples)(key, *args, **kwargs)
     return {name: np.asarray(value) for name, value in out.items()}
 

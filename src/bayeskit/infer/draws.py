@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit._rng import as_generator, check_jax_key
+from bayeskit._rng import as_generator, as_jax_key
 from bayeskit.infer.diagnostics import banner
 from bayeskit.posterior import Finding, Interval, check_interval_args, check_num_samples
 
@@ -144,7 +144,7 @@ class DrawsPosterior:
         from bayeskit.predictive import DrawsPredictive
 
         self._require_model("predictive()")
-        key = check_jax_key(key)
+        key = as_jax_key(key)
         flat = self._flat()
         if num_samples is not None:
             flat = self.sample(key, num_samples)

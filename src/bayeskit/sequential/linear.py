@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bayeskit._rng import check_jax_key
+from bayeskit._rng import as_jax_key
 from bayeskit._validate import as_float_array
 from bayeskit.sequential.estimate import StateEstimate
 from bayeskit.sequential.kalman import SSMParams, kalman_filter, rts_smoother, sample_series
@@ -186,7 +186,7 @@ class LinearGaussianSSM:
 
     def sample(self, key: Any, num_steps: int, num_series: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Simulate ``(states, observations)``: ``(T, d)`` and ``(T, m)``, or with a leading ``num_series`` axis."""
-        key = check_jax_key(key)
+        key = as_jax_key(key)
         if int(num_steps) < 1:
             raise ValueError(f"`num_steps` must be at least 1; got {num_steps}.")
         with jax.enable_x64(True):

@@ -39,7 +39,7 @@ import numpy as np
 from jax.scipy.linalg import cho_factor, cho_solve
 from jax.scipy.special import logsumexp
 
-from bayeskit._rng import check_jax_key
+from bayeskit._rng import as_jax_key
 from bayeskit._validate import as_float_array, check_choice
 from bayeskit.sequential.estimate import StateEstimate
 from bayeskit.sequential.kalman import gaussian_log_density, mask_noise, masked_update, symmetrize
@@ -352,7 +352,7 @@ class NonlinearSSM:
         ParticleEstimate
             Weighted moments per step, ESS, resampling steps and the estimate of ``log p(y)``.
         """
-        key = check_jax_key(key)
+        key = as_jax_key(key)
         if int(num_particles) < 2:
             raise ValueError(f"`num_particles` must be at least 2; got {num_particles}.")
         if not 0.0 <= float(ess_threshold) <= 1.0:
