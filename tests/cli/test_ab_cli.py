@@ -54,11 +54,11 @@ def test_table_output_and_row_level_file(tmp_path):
 @pytest.mark.parametrize(
     ("content", "args", "message"),
     [
-        ("variant,visitors,conversions\nA,100,5\nB,120,130\n", [], "row 2 (variant 'B') has 130 > 120"),
+        ("variant,visitors,conversions\nA,100,5\nB,120,130\n", [], "line 3 (variant 'B') has 130 > 120"),
         (
             "variant,visitors,conversions\nA,100,x\nB,120,13\n",
             [],
-            "column 'conversions' must be numeric; row 1",
+            "column 'conversions' must be numeric; line 2",
         ),
         ("variant,visitors,conversions\nA,100,5\n", [], "only one arm"),
         ("variant,visitors\nA,100\nB,120\n", [], "has no conversions column"),

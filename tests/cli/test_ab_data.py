@@ -61,28 +61,28 @@ def test_layouts_are_detected():
         (
             "variant,visitors,conversions\nA,100,5\nB,120,130\n",
             {},
-            r"'conversions' must be <= 'visitors' in every row; row 2 \(variant 'B'\) has 130 > 120",
+            r"'conversions' must be <= 'visitors' in every row; line 3 \(variant 'B'\) has 130 > 120",
         ),
         (
             "variant,visitors,conversions\nA,100,five\nB,120,13\n",
             {},
-            r"column 'conversions' must be numeric; row 1 \(variant 'A'\) has 'five'",
+            r"column 'conversions' must be numeric; line 2 \(variant 'A'\) has 'five'",
         ),
         (
             "variant,visitors,conversions\nA,100,\nB,120,13\n",
             {},
-            r"column 'conversions' has a missing value at row 1 \(variant 'A'\)",
+            r"column 'conversions' has a missing value at line 2 \(variant 'A'\)",
         ),
-        ("variant,visitors,conversions\nA,100,NaN\nB,120,13\n", {}, r"missing value at row 1"),
+        ("variant,visitors,conversions\nA,100,NaN\nB,120,13\n", {}, r"missing value at line 2"),
         (
             "variant,visitors,conversions\nA,inf,5\nB,120,13\n",
             {},
-            r"column 'visitors' has an infinite value at row 1",
+            r"column 'visitors' has an infinite value at line 2",
         ),
         (
             "variant,visitors,conversions\nA,100,-5\nB,120,13\n",
             {},
-            r"column 'conversions' must be >= 0; row 1 \(variant 'A'\) has -5",
+            r"column 'conversions' must be >= 0; line 2 \(variant 'A'\) has -5",
         ),
         (
             "variant,visitors,conversions\nA,100.5,5\nB,120,13\n",
@@ -93,7 +93,7 @@ def test_layouts_are_detected():
         (
             "variant,visitors,conversions\n,100,5\nB,120,13\n",
             {},
-            r"column 'variant' \(the variant\) is empty at row 1",
+            r"column 'variant' \(the variant\) is empty at line 2",
         ),
         ("foo,visitors,conversions\nA,100,5\nB,120,13\n", {}, r"could not find the variant column"),
         ("variant,a,b\nA,1,2\nB,1,2\n", {}, r"could not tell the metric column"),
@@ -103,7 +103,7 @@ def test_layouts_are_detected():
         (
             "variant,converted\nA,1\nB,2\n",
             {"metric": "binary"},
-            r"must be 0 or 1 for a binary metric; row 2 \(variant 'B'\) has 2",
+            r"must be 0 or 1 for a binary metric; line 3 \(variant 'B'\) has 2",
         ),
         (
             "variant,converted\nA,1\nB,0\n",

@@ -62,9 +62,21 @@ def test_a_failing_fit_carries_the_banner_everywhere(tmp_path):
     text = bayeskit_in_process(*args)
     assert text.exit_code == 0
     assert "DO NOT TRUST THESE NUMBERS" in text.stdout
-    assert "do not trust these numbers" in text.stderr
-    payload = json.loads(bayeskit_in_process(*args, "--json").stdout)
+    assert "DO NOT TRUST THESE NUMBERS" in text.stderr and "do not trust these numbers" in text.stderr
+    as_json = bayeskit_in_process(*args, "--json")
+    payload = json.loads(as_json.stdout)
     assert payload["trustworthy"] is False and payload["diagnostics"]
+    assert {"check", "value", "threshold", "where", "advice"} == set(payload["findings"][0])
+    assert "DO NOT TRUST THESE NUMBERS" in as_json.stderr  # a script reading the JSON still sees it on stderr
+
+
+def test_strict_exits_1_on_failed_checks_and_still_prints_everything(small_csv):
+    result = bayeskit_in_process("fit", "--warmup", "10", "--samples", "20", "--chains", "2", "--json", "--strict")
+    assert result.exit_code == 1, result.stderr
+    assert json.loads(result.stdout)["trustworthy"] is False  # nothing lost
+    assert "--strict: " in result.stderr and "convergence check(s) failed" in result.stderr
+    healthy = bayeskit_in_process("fit", str(small_csv), "--target", "y", "--features", "x", "--strict")
+    assert healthy.exit_code == 0, healthy.stderr
 
 
 def test_checkpoint_and_resume_from_the_command_line(tmp_path):
@@ -107,4 +119,4 @@ def test_text_in_a_numeric_column_is_named_by_row(tmp_path):
     path.write_text("x,y\n1,2\n2,three\n")
     result = bayeskit("fit", str(path), "--target", "y")
     assert result.returncode == 2
-    assert "column 'y' must be numeric; row 2 has 'three'" in result.stderr
+    assert "column 'y' must be numeric; line 3 has 'three'" in result.stderr

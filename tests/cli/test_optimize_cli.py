@@ -16,8 +16,17 @@ def objective(params):
         return float("nan")
     return (params["x"] - 0.3) ** 2 + params["n"] * 0.01
 
+def quadratic(params):
+    return (params["x"] - 0.3) ** 2
+
 def always_nan(params):
     return float("nan")
+
+def always_raises(params):
+    raise RuntimeError("the training data are missing")
+
+def not_a_number(params):
+    return "good"
 """
 SPACE = {
     "x": {"type": "float", "low": -1.0, "high": 1.0},
@@ -67,7 +76,6 @@ def test_bundled_example_tunes_a_deep_ensemble():
         (("userobjective:objective",), "`--space` is required with your own function"),
         (("userobjective:objective", "--space", "nope.json"), "`--space` file 'nope.json' does not exist"),
         (("userobjective:objective", "--space", "space.json", "--acquisition", "best"), "unknown acquisition"),
-        (("userobjective:always_nan", "--space", "space.json"), "5 trials failed in a row"),
         (("--trials", "0"), "`--trials` must be >= 1"),
     ],
 )
@@ -83,3 +91,37 @@ def test_a_bad_space_file_is_named(project):
     (project / "bad.json").write_text('{"x": {"type": "float", "low": 1}}')
     result = bayeskit_in_process("optimize", "userobjective:objective", "--space", "bad.json")
     assert result.exit_code == 2 and "a float needs 'low' and 'high'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("function", "last_error"),
+    [
+        ("always_raises", "RuntimeError: the training data are missing"),
+        ("always_nan", "the objective returned nan"),
+        ("not_a_number", "the objective returned 'good', not a number"),
+    ],
+)
+def test_a_study_where_every_trial_failed_exits_1_and_keeps_its_file(project, function, last_error):
+    args = ("optimize", f"userobjective:{function}", "--space", "space.json", "--study", "s.db")
+    result = bayeskit(*args, "--trials", "3", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert "3 trials failed and none completed" in result.stderr and last_error in result.stderr
+    assert "best value" not in result.stdout and "'s.db' keeps every trial" in result.stderr
+    from bayeskit.optimize import Study
+    from bayeskit.optimize.space import SearchSpace
+
+    kept = Study(SearchSpace.from_json(project / "space.json"), storage=project / "s.db").trials()
+    assert len(kept) == 3 and (kept["state"] == "failed").all()
+    streak = bayeskit_in_process(*args, "--trials", "12")  # resumed: 3 + 2 more reach max_failures=5
+    assert streak.exit_code == 1 and "5 trials failed in a row" in streak.stderr and last_error in streak.stderr
+
+
+def test_the_table_names_the_objective_its_direction_and_the_resume(project):
+    args = ("optimize", "userobjective:quadratic", "--space", "space.json", "--study", "s.db")
+    first = bayeskit_in_process(*args, "--trials", "1")
+    assert first.exit_code == 0, first.stderr
+    assert "1 trial (minimized)" in first.stdout and "1 trials" not in first.stdout
+    assert "best value of quadratic (lowest found)" in first.stdout
+    second = bayeskit_in_process(*args, "--trials", "2", "--direction", "minimize")
+    assert "resuming the study in 's.db': 1 trial recorded" in second.stderr
+    assert "resumed from s.db" in second.stdout

@@ -13,11 +13,14 @@ from .test_fit_cli import bayeskit_in_process
 def track_csv(tmp_path_factory):
     rng = np.random.default_rng(0)
     t = np.arange(60.0)
-    frame = pd.DataFrame({"time": 0.5 * t, "east": 2.0 * t + rng.normal(0, 1, 60), "north": -t + rng.normal(0, 1, 60)})
+    speed = 2.0 + np.cumsum(rng.normal(0, 0.05, 60))  # per step of 0.5: the east velocity drifts around 4
+    east, north = np.cumsum(speed) + rng.normal(0, 1, 60), -t + rng.normal(0, 1, 60)
+    frame = pd.DataFrame({"time": 0.5 * t, "east": east, "north": north})
+    frame.attrs["final_east_velocity"] = speed[-1] / 0.5
     frame.loc[[5, 6, 30], "east"] = np.nan  # missed detections
     path = tmp_path_factory.mktemp("track") / "track.csv"
     frame.to_csv(path, index=False)
-    return path
+    return path, frame.attrs["final_east_velocity"]
 
 
 def test_bundled_track_beats_the_raw_detections_and_covers_the_truth(tmp_path):
@@ -34,6 +37,7 @@ def test_bundled_track_beats_the_raw_detections_and_covers_the_truth(tmp_path):
 
 
 def test_users_file_with_a_time_column_and_fixed_noise(track_csv):
+    track_csv, final_velocity = track_csv
     args = ("track", str(track_csv), "--cols", "east,north", "--time-col", "time", "--json")
     result = bayeskit_in_process(*args, "--measurement-noise", "1.0")
     assert result.exit_code == 0, result.stderr
@@ -41,7 +45,7 @@ def test_users_file_with_a_time_column_and_fixed_noise(track_csv):
     assert payload["dt"] == 0.5 and payload["measurement_noise"] == 1.0
     assert payload["noise_learned"] == {"process": True, "measurement": False}
     velocity = {row["state"]: row for row in payload["final_state"]}
-    assert velocity["velocity_east"]["low"] < 4.0 < velocity["velocity_east"]["high"]  # 2 per step of 0.5
+    assert velocity["velocity_east"]["low"] < final_velocity < velocity["velocity_east"]["high"]
     text = bayeskit_in_process("track", str(track_csv), "--cols", "east,north", "--time-col", "time")
     assert text.exit_code == 0 and "Smoothed final state" in text.stdout
 
@@ -49,7 +53,7 @@ def test_users_file_with_a_time_column_and_fixed_noise(track_csv):
 @pytest.mark.parametrize(
     ("edit", "args", "message"),
     [
-        (lambda f: f.assign(east=f["east"].astype(object).where(f.index != 3, "far")), (), "row 4 has 'far'"),
+        (lambda f: f.assign(east=f["east"].astype(object).where(f.index != 3, "far")), (), "line 5 has 'far'"),
         (lambda f: f.assign(time=f["time"].where(f.index != 10, 99.0)), (), "column 'time' must increase"),
         (lambda f: f.assign(time=f["time"] ** 1.01), (), "time steps must be regular"),
         (lambda f: f, ("--dt", "2"), "`--dt` 2 disagrees with the time column's step 0.5"),
@@ -60,7 +64,7 @@ def test_users_file_with_a_time_column_and_fixed_noise(track_csv):
 )
 def test_bad_track_input_exits_2(tmp_path, track_csv, edit, args, message):
     path = tmp_path / "bad.csv"
-    edit(pd.read_csv(track_csv)).to_csv(path, index=False)
+    edit(pd.read_csv(track_csv[0])).to_csv(path, index=False)
     base = ("track", str(path), "--time-col", "time")
     result = bayeskit_in_process(*base, *(args if "--cols" in args else ("--cols", "east,north", *args)))
     assert result.exit_code == 2, result.stdout
@@ -118,3 +122,37 @@ def test_bad_bandit_input_exits_2(args, message):
     result = bayeskit_in_process("bandit", "simulate", "--horizon", "100", "--seeds", "2", "--report", "", *args)
     assert result.exit_code == 2, result.stdout
     assert message in result.stderr.replace("\n", " ")
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6, 1e12])
+def test_track_is_scale_free(track_csv, tmp_path, scale):
+    """Micrometres or kilometres: the same track in the file's units (the noise used to be clamped at e^25)."""
+    track_csv, _ = track_csv
+    frame = pd.read_csv(track_csv)
+    scaled = frame.assign(east=frame["east"] * scale, north=frame["north"] * scale)
+    path = tmp_path / "scaled.csv"
+    scaled.to_csv(path, index=False)
+    args = ("--cols", "east,north", "--time-col", "time", "--json")
+    unit = json.loads(bayeskit_in_process("track", str(track_csv), *args).stdout)
+    result = bayeskit_in_process("track", str(path), *args)
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["trustworthy"] and payload["findings"] == []
+    np.testing.assert_allclose(payload["measurement_noise"], unit["measurement_noise"] * scale**2, rtol=1e-4)
+    for ours, theirs in zip(payload["final_state"], unit["final_state"], strict=True):
+        for key in ("mean", "low", "high"):
+            np.testing.assert_allclose(ours[key], theirs[key] * scale, rtol=1e-4, atol=1e-6 * scale)
+
+
+def test_a_noise_on_its_bound_is_reported_not_learned(tmp_path):
+    t = np.arange(30.0)
+    path = tmp_path / "line.csv"
+    pd.DataFrame({"x": 3.0 * t, "y": -t}).to_csv(path, index=False)  # noise-free: no noise level to learn
+    result = bayeskit_in_process("track", str(path), "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert not payload["trustworthy"] and payload["noise_learned"]["measurement"] is False
+    assert any(f.startswith("log measurement noise") for f in payload["findings"])
+    assert "warning:" in result.stderr and "--measurement-noise" in result.stderr
+    text = bayeskit_in_process("track", str(path))
+    assert "NOT learned" in text.stdout

@@ -56,7 +56,7 @@ def test_text_in_a_feature_is_named(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("x,y\n" + "".join(f"{i},{i}\n" for i in range(30)) + "oops,3\n")
     result = bayeskit("uq", str(path), "--target", "y")
-    assert result.returncode == 2 and "column 'x' must be numeric; row 31 has 'oops'" in result.stderr
+    assert result.returncode == 2 and "column 'x' must be numeric; line 32 has 'oops'" in result.stderr
 
 
 def test_classification_on_the_bundled_table_with_a_report(tmp_path):
@@ -76,7 +76,7 @@ def test_classification_labels_are_checked(tmp_path):
     rows = "".join(f"{i},{'yes' if i % 2 else 'no'}\n" for i in range(30))
     path.write_text("x,label\n" + rows + "31,\n")
     result = bayeskit("uq", str(path), "--target", "label", "--task", "classification")
-    assert result.returncode == 2 and "column 'label' has a missing class label at row 31" in result.stderr
+    assert result.returncode == 2 and "column 'label' has a missing class label at line 32" in result.stderr
     path.write_text("x,label\n" + "".join(f"{i},same\n" for i in range(30)))
     result = bayeskit("uq", str(path), "--target", "label", "--task", "classification")
     assert result.returncode == 2 and "has a single class ('same')" in result.stderr

@@ -92,13 +92,14 @@ def test_to_dict_has_the_documented_schema(three_arms):
         (
             lambda: ab_test_binary(["A", "B"], [10, 10], [1, 11]),
             ValueError,
-            r"`successes` must be <= `trials` everywhere; index 1 has 11 > 10",
+            r"`conversions` must be <= `visitors` in every arm; arm 'B' has 11 > 10",
         ),
         (
             lambda: ab_test_binary(["A", "B"], [10, 10], [-1, 1]),
             ValueError,
-            r"`conversions` must be >= 0|`successes` must be >= 0",
+            r"`conversions` must be >= 0",
         ),
+        (lambda: ab_test_binary(["A", "B"], [10, 10.5], [1, 1]), ValueError, r"`visitors` must hold whole numbers"),
         (lambda: ab_test_binary(["A", "B"], [10, np.nan], [1, 1]), ValueError, r"`visitors` must be finite"),
         (lambda: ab_test_binary(["A", "B", "C"], [10, 10], [1, 1]), ValueError, r"3 arm names but 2 rows"),
         (

@@ -17,6 +17,10 @@ class BadInput(Exception):
     """User input the command cannot use; reported in one line, exit code 2."""
 
 
+class Failed(Exception):
+    """The command ran but produced no trustworthy result (every trial failed, a strict check failed); exit 1."""
+
+
 @contextlib.contextmanager
 def bad_input_on_value_errors(context: str = "") -> Iterator[None]:
     """Turn ValueError/TypeError raised while reading or validating user input into BadInput."""
@@ -32,6 +36,9 @@ def report_and_exit(error: BaseException) -> None:
     if isinstance(error, BadInput):
         print(f"error: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    if isinstance(error, Failed):
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(EXIT_FAILED)
     if os.environ.get("BAYESKIT_DEBUG"):
         traceback.print_exception(error)
     print(f"error: {type(error).__name__}: {error}", file=sys.stderr)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit._table import MISSING, numeric_column, read_table
+from bayeskit._table import MISSING, line_label, numeric_column, read_table
 from bayeskit.decide.ab import ab_test_binary, ab_test_continuous, ab_test_count
 
 __all__ = ["ABData", "default_control", "detect_ab_data", "read_table", "run_ab_test"]
@@ -67,7 +67,7 @@ def _column(frame, name: str | None, flag: str) -> str:
 
 
 def _row_label(frame, variant_col: str, row: int) -> str:
-    return f"row {row + 1} (variant {frame[variant_col].iloc[row]!r})"
+    return f"{line_label(frame, row)} (variant {frame[variant_col].iloc[row]!r})"
 
 
 def _numbers(frame, column: str, variant_col: str) -> np.ndarray:
@@ -94,7 +94,8 @@ def _variants(frame, variant_col: str) -> np.ndarray:
     if missing.any():
         row = int(np.argmax(missing))
         raise ValueError(
-            f"column {variant_col!r} (the variant) is empty at row {row + 1}; every row needs a variant name."
+            f"column {variant_col!r} (the variant) is empty at {line_label(frame, row)}; every row needs a variant "
+            "name."
         )
     return names.to_numpy()
 

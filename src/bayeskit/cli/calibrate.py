@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit._table import numeric_column, read_table
+from bayeskit._table import line_label, numeric_column, read_table
 from bayeskit.cli._errors import bad_input_on_value_errors
 
 TASKS = ("classification", "regression")
@@ -82,6 +82,7 @@ def detect_predictions(
                 "classification needs a label column (--label-col) and probability columns (--prob-cols p_0,p_1,...)."
             )
         p = np.stack([numeric_column(frame, c) for c in probabilities], axis=1)
+        _check_rows(frame, p, numeric_column(frame, label), label)
         p = class_probabilities(p[:, 0] if p.shape[1] == 1 else p, "probability columns")
         y = labels_for(numeric_column(frame, label), p.shape[0], p.shape[1], f"column {label!r}")
         return Predictions("classification", {"label": label, "probabilities": probabilities}, probs=p, labels=y)
@@ -106,7 +107,11 @@ def detect_predictions(
                     "give --quantile-levels for quantile columns whose names do not encode a level (q05, q0.95)."
                 )
         if len(levels) != len(quantile_columns):
-            raise ValueError(f"got {len(quantile_columns)} quantile columns but {len(levels)} levels.")
+            raise ValueError(
+                f"got {len(quantile_columns)} quantile columns but {len(levels)} level"
+                + ("" if len(levels) == 1 else "s")
+                + "; give one level per column."
+            )
         order = np.argsort(levels)
         quantiles = np.stack([numeric_column(frame, quantile_columns[i]) for i in order], axis=1)
         levels = np.asarray(levels, dtype=float)[order]
@@ -116,7 +121,8 @@ def detect_predictions(
         if crossed.any():
             row = int(np.argmax(crossed))
             raise ValueError(
-                f"predicted quantiles must not decrease with the level; row {row + 1} has {quantiles[row].tolist()}."
+                f"predicted quantiles must not decrease with the level; {line_label(frame, row)} has "
+                f"{quantiles[row].tolist()}."
             )
         columns = {"target": target, "quantiles": [quantile_columns[i] for i in order], "levels": levels.tolist()}
         return Predictions("regression", columns, y=numeric_column(frame, target), quantiles=quantiles, levels=levels)
@@ -135,6 +141,30 @@ def detect_predictions(
         "(classification), y, mean, std or y plus quantile columns q05, q50, q95 (regression), or name them with "
         "--label-col/--prob-cols, --target-col/--mean-col/--std-col or --quantile-cols/--quantile-levels."
     )
+
+
+def _check_rows(frame: Any, p: np.ndarray, labels: np.ndarray, label: str) -> None:
+    """The checks of the probability table whose failures name a line of the file."""
+    outside = ((p < 0) | (p > 1)).any(axis=1)
+    if outside.any():
+        row = int(np.argmax(outside))
+        raise ValueError(f"probabilities must lie in [0, 1]; {line_label(frame, row)} has {p[row].tolist()}.")
+    if p.shape[1] > 1:
+        off = np.abs(p.sum(axis=1) - 1.0) > 1e-6
+        if off.any():
+            row = int(np.argmax(off))
+            raise ValueError(
+                f"each row's probabilities must sum to 1; {line_label(frame, row)} sums to {p[row].sum():.6g}. "
+                "Apply a softmax first, or list every class's column in --prob-cols."
+            )
+    classes = max(p.shape[1], 2)
+    bad = (labels != np.round(labels)) | (labels < 0) | (labels >= classes)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(
+            f"column {label!r} must hold class numbers 0 to {classes - 1}; {line_label(frame, row)} has "
+            f"{labels[row]:g}."
+        )
 
 
 def evaluate(predictions: Predictions, recalibrate: bool) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def load_and_fit(request: FitRequest) -> tuple[str, dict[str, Any], Any, tuple[A
     """
     import pandas as pd
 
-    from bayeskit._table import numeric_column, read_table
+    from bayeskit._table import line_label, numeric_column, read_table
     from bayeskit.datasets import dataset_path
 
     with bad_input_on_value_errors():
@@ -100,7 +100,8 @@ def load_and_fit(request: FitRequest) -> tuple[str, dict[str, Any], Any, tuple[A
     if group is not None:
         labels = frame[group].astype(str).str.strip()
         if (labels == "").any():
-            raise BadInput(f"`--group` column {group!r} has an empty label at row {int(np.argmax(labels == '')) + 1}.")
+            row = int(np.argmax(labels == ""))
+            raise BadInput(f"`--group` column {group!r} has an empty label at {line_label(frame, row)}.")
         x[group] = labels.to_numpy()
     model = _estimator(request, method, group)
     with bad_input_on_value_errors():
@@ -149,15 +150,18 @@ def _rows(model: Any, prob: float = 0.95):
 
 def to_json(source: str, roles: dict[str, Any], model: Any) -> dict[str, Any]:
     """The machine-readable result: summary, diagnostics, whether to trust it, timings, evidence or LOO."""
+    import dataclasses
+
     from bayeskit.compare import information_criteria
 
     table = _rows(model)
-    findings = [str(f) for f in getattr(model.posterior_, "findings", ())]
+    findings = model.posterior_.check()
     payload: dict[str, Any] = {
         "source": source,
         **roles,
         "trustworthy": not findings,
-        "diagnostics": findings,
+        "findings": [dataclasses.asdict(finding) for finding in findings],
+        "diagnostics": [str(finding) for finding in findings],
         "notes": list(getattr(model.posterior_, "notes", ())),
         "summary": {
             str(index): {str(k): (None if not np.isfinite(v) else float(v)) for k, v in row.items()}
@@ -182,7 +186,7 @@ def print_fit(console: Any, source: str, roles: dict[str, Any], model: Any) -> N
 
     from bayeskit.infer import banner
 
-    findings = tuple(getattr(model.posterior_, "findings", ()))
+    findings = model.posterior_.check()
     if findings:
         console.print(Panel(banner(findings), title="DIAGNOSTICS FAILED", border_style="bold red"))
     table = _rows(model)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from bayeskit import __version__
-from bayeskit.cli._errors import BadInput, handle_errors
+from bayeskit.cli._errors import BadInput, Failed, handle_errors
 
 app = typer.Typer(
     name="bayeskit",
@@ -222,12 +222,19 @@ def fit(
     warmup: int = typer.Option(1000, "--warmup", help="NUTS warmup iterations per chain."),
     samples: int = typer.Option(1000, "--samples", help="NUTS draws per chain."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same numbers)."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 (after printing everything) when a convergence check fails."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the full result as JSON on stdout."),
     report: Path | None = typer.Option(
         None, "--report", help="Write an HTML report (trace, rank, intervals, predictive check, shrinkage)."
     ),
 ) -> None:
-    """Fit a Bayesian regression to a CSV and print the posterior with its convergence diagnostics."""
+    """Fit a Bayesian regression to a CSV and print the posterior with its convergence diagnostics.
+
+    A failed check (divergences, R-hat > 1.01, ESS < 400, E-BFMI < 0.3) prints a banner on stdout and stderr
+    and sets "trustworthy": false in the JSON; the exit code stays 0 unless --strict is given.
+    """
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
     from bayeskit.cli.fit import FitRequest, load_and_fit, print_fit, to_json
 
@@ -255,7 +262,13 @@ def fit(
         print_json(to_json(source, roles, model))
     else:
         print_fit(stdout_console(), source, roles, model)
-    if getattr(model.posterior_, "findings", ()):
+    findings = model.posterior_.check()
+    if findings:
+        from rich.panel import Panel
+
+        from bayeskit.infer import banner
+
+        messages.print(Panel(banner(findings), title="DIAGNOSTICS FAILED", border_style="bold red"))
         messages.print("[bold red]warning:[/bold red] convergence checks failed; do not trust these numbers.")
     if report is not None:
         from bayeskit.report import Report
@@ -263,6 +276,8 @@ def fit(
 
         written = add_fit_sections(Report("Bayesian regression"), source, roles, model, training).save(report)
         messages.print(f"wrote {written}")
+    if strict and findings:
+        raise Failed(f"--strict: {len(findings)} convergence check(s) failed (listed above); exit 1.")
 
 
 @app.command()
@@ -382,6 +397,8 @@ def track(
         print_json(to_json(result))
     else:
         print_track(stdout_console(), result)
+    for finding in result["findings"]:
+        messages.print(f"[bold red]warning:[/bold red] {finding}")
     if report is not None:
         from bayeskit.report import Report
         from bayeskit.report.sequential import add_track_sections

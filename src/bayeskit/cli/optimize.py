@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit.cli._errors import BadInput, bad_input_on_value_errors
+from bayeskit.cli._errors import BadInput, Failed, bad_input_on_value_errors
 
 __all__ = ["load_objective", "run_optimize", "to_json"]
 
@@ -64,12 +64,24 @@ def run_optimize(
     with bad_input_on_value_errors():
         study = Study(space, storage=study_path, direction=direction, acquisition=acquisition, seed=seed)
     resumed = len(study.trials())
+    if resumed and progress:
+        from bayeskit.cli._output import stderr_console
+
+        stderr_console().print(f"resuming the study in {str(study_path)!r}: {_count(resumed, 'trial')} recorded")
+    kept = "" if study_path is None else f" The study file {str(study_path)!r} keeps every trial."
     try:
         study.optimize(objective, trials, progress=progress)
     except StudyFailedError as error:
-        raise BadInput(str(error)) from None
+        raise Failed(f"{error}{kept}") from None
     table = study.trials()
     complete = table[table["state"] == "complete"]
+    if complete.empty:
+        failed = table[table["state"] == "failed"]
+        last = failed["error"].iloc[-1] if len(failed) else "no trial finished"
+        raise Failed(
+            f"{_count(len(failed), 'trial')} failed and none completed, so there is no best value; the last said: "
+            f"{last}.{kept}"
+        )
     return {
         "target": target or EXAMPLE,
         "direction": direction,
@@ -85,6 +97,10 @@ def run_optimize(
     }
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def to_json(result: dict[str, Any]) -> dict[str, Any]:
     """The machine-readable part."""
     return {key: value for key, value in result.items() if not key.startswith("_")}
@@ -94,13 +110,18 @@ def print_optimize(console: Any, result: dict[str, Any]) -> None:
     """A Rich table: the best trial and the study's counts."""
     from rich.table import Table
 
-    table = Table(title=f"{result['target']}: {result['num_trials']} trials ({result['direction']})")
+    lowest = result["direction"] == "minimize"
+    table = Table(title=f"{result['target']}: {_count(result['num_trials'], 'trial')} ({result['direction']}d)")
     table.add_column("")
     table.add_column("value", justify="right")
-    table.add_row("best value", f"{result['best_value']:.6g}" if result["best_value"] is not None else "none")
+    table.add_row(
+        f"best value of {result['target'].rpartition(':')[2]} ({'lowest' if lowest else 'highest'} found)",
+        f"{result['best_value']:.6g}",
+    )
+    table.add_row("at the parameters", "")
     for name, value in (result["best_params"] or {}).items():
         table.add_row(f"  {name}", f"{value:.6g}" if isinstance(value, float) else str(value))
     table.add_row("failed trials", str(result["num_failed"]))
     if result["resumed_trials"]:
-        table.add_row("resumed from the study file", f"{result['resumed_trials']} trials")
+        table.add_row(f"resumed from {result['study']}", _count(result["resumed_trials"], "trial"))
     console.print(table)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit._table import line_label
 from bayeskit.cli._errors import BadInput, bad_input_on_value_errors
 
 __all__ = ["print_track", "run_track", "to_json"]
@@ -26,10 +27,12 @@ def _positions(frame: Any, column: str) -> np.ndarray:
     bad = np.isnan(numbers) & ~missing
     if bad.any():
         row = int(np.argmax(bad))
-        raise BadInput(f"column {column!r} must be numeric; row {row + 1} has {text.iloc[row]!r}.")
+        raise BadInput(f"column {column!r} must be numeric; {line_label(frame, row)} has {text.iloc[row]!r}.")
     if np.isinf(numbers).any():
         row = int(np.argmax(np.isinf(numbers)))
-        raise BadInput(f"column {column!r} has an infinite value at row {row + 1}; leave missed detections empty.")
+        raise BadInput(
+            f"column {column!r} has an infinite value at {line_label(frame, row)}; leave missed detections empty."
+        )
     return numbers
 
 
@@ -46,13 +49,13 @@ def _time_step(frame: Any, time_col: str | None, dt: float | None) -> float:
     if len(steps) == 0:
         raise BadInput("the track needs at least 3 rows.")
     if np.any(steps <= 0):
-        row = int(np.argmax(steps <= 0)) + 2
-        raise BadInput(f"column {time_col!r} must increase; row {row} does not. Sort the rows by time.")
+        where = line_label(frame, int(np.argmax(steps <= 0)) + 1)
+        raise BadInput(f"column {time_col!r} must increase; {where} does not. Sort the rows by time.")
     step = float(np.median(steps))
     if not np.allclose(steps, step, rtol=1e-6, atol=1e-9):
-        row = int(np.argmax(~np.isclose(steps, step, rtol=1e-6, atol=1e-9))) + 2
+        where = line_label(frame, int(np.argmax(~np.isclose(steps, step, rtol=1e-6, atol=1e-9))) + 1)
         raise BadInput(
-            f"time steps must be regular (the model is time-invariant); row {row} breaks the step of {step:g}. "
+            f"time steps must be regular (the model is time-invariant); {where} breaks the step of {step:g}. "
             "Put the rows on a regular grid, with empty positions where nothing was detected."
         )
     if dt is not None and not np.isclose(dt, step):
@@ -100,6 +103,7 @@ def run_track(
     if all(c in frame.columns for c in truth_cols):
         truth = np.column_stack([_positions(frame, c) for c in truth_cols])
     dims = len(columns)
+    findings = [str(finding) for finding in fit.check()]
     summary = {
         "source": str(data) if data is not None else "bundled track (vehicle, 1 Hz radar)",
         "columns": columns,
@@ -108,7 +112,12 @@ def run_track(
         "num_missing": int(np.isnan(positions).any(axis=1).sum()),
         "process_noise": fit.process_noise,
         "measurement_noise": fit.measurement_noise,
-        "noise_learned": {"process": process_noise is None, "measurement": measurement_noise is None},
+        "noise_learned": {
+            "process": process_noise is None and not _stuck(findings, "process"),
+            "measurement": measurement_noise is None and not _stuck(findings, "measurement"),
+        },
+        "trustworthy": not findings,
+        "findings": findings,
         "log_likelihood": fit.log_likelihood,
         "prob": prob,
         "final_state": _final_state(fit.smoothed, columns, prob),
@@ -155,6 +164,11 @@ def to_json(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _stuck(findings: list[str], name: str) -> bool:
+    """Whether the fit reported the ``name`` noise level stuck on its bound."""
+    return any(finding.startswith(f"log {name} noise") for finding in findings)
+
+
 def print_track(console: Any, result: dict[str, Any]) -> None:
     """Rich tables: the fitted noise levels and the final state; the check against truth when present."""
     from rich.table import Table
@@ -165,13 +179,11 @@ def print_track(console: Any, result: dict[str, Any]) -> None:
     table.add_row("steps (missed detections)", f"{result['num_steps']} ({result['num_missing']})")
     table.add_row("time step", f"{result['dt']:g}")
     learned = result["noise_learned"]
-    table.add_row(
-        "process noise (accel. density)", f"{result['process_noise']:.4g}" + (" (ML)" if learned["process"] else "")
-    )
-    table.add_row(
-        "measurement noise (variance)",
-        f"{result['measurement_noise']:.4g}" + (" (ML)" if learned["measurement"] else ""),
-    )
+    labels = {"process": "process noise (accel. density)", "measurement": "measurement noise (variance)"}
+    for name, label in labels.items():
+        stuck = _stuck(result["findings"], name)
+        how = " (ML)" if learned[name] else (" (on its bound: NOT learned)" if stuck else " (given)")
+        table.add_row(label, f"{result[f'{name}_noise']:.4g}{how}")
     table.add_row("log-likelihood", f"{result['log_likelihood']:.2f}")
     console.print(table)
     label = f"{100 * result['prob']:g}%"
@@ -179,14 +191,14 @@ def print_track(console: Any, result: dict[str, Any]) -> None:
     for name in ("state", "mean", "low", "high"):
         final.add_column(name, justify="left" if name == "state" else "right")
     for row in result["final_state"]:
-        final.add_row(row["state"], f"{row['mean']:.3f}", f"{row['low']:.3f}", f"{row['high']:.3f}")
+        final.add_row(row["state"], *(f"{row[key]:.5g}" for key in ("mean", "low", "high")))
     console.print(final)
     check = result.get("check_against_truth")
     if check:
         truth = Table(title="Against the true path (columns true_*)")
         for name in ("", "RMSE", f"{label} coverage"):
             truth.add_column(name, justify="right" if name else "left")
-        truth.add_row("raw detections", f"{check['rmse_raw']:.3f}", "")
+        truth.add_row("raw detections", f"{check['rmse_raw']:.4g}", "")
         for kind in ("filtered", "smoothed"):
-            truth.add_row(kind, f"{check[f'rmse_{kind}']:.3f}", f"{check[f'coverage_{kind}']:.3f}")
+            truth.add_row(kind, f"{check[f'rmse_{kind}']:.4g}", f"{check[f'coverage_{kind}']:.3f}")
         console.print(truth)

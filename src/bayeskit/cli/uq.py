@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit._table import line_label
 from bayeskit.cli._errors import BadInput, bad_input_on_value_errors
 
 __all__ = ["UQ_METHODS", "run_uq"]
@@ -49,7 +50,7 @@ def _labels(frame: Any, column: str) -> np.ndarray:
     values = frame[column]
     missing = values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy()
     if missing.any():
-        raise BadInput(f"column {column!r} has a missing class label at row {int(np.argmax(missing)) + 1}.")
+        raise BadInput(f"column {column!r} has a missing class label at {line_label(frame, int(np.argmax(missing)))}.")
     if values.nunique() < 2:
         raise BadInput(f"column {column!r} has a single class ({values.iloc[0]!r}); classification needs two or more.")
     return values.to_numpy()

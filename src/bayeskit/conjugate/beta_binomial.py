@@ -22,11 +22,19 @@ from bayeskit.posterior import Interval
 __all__ = ["BetaBinomial", "binomial_counts"]
 
 
-def binomial_counts(successes: Any, trials: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Validate binomial counts: whole, non-negative, finite and ``successes <= trials``."""
-    s = check_integer_valued(check_nonnegative(as_float_array(successes, "successes"), "successes"), "successes")
-    t = check_integer_valued(check_nonnegative(as_float_array(trials, "trials"), "trials"), "trials")
-    check_less_equal(s, t, "successes", "trials")
+def binomial_counts(
+    successes: Any, trials: Any, names: tuple[str, str] = ("successes", "trials")
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate binomial counts: whole, non-negative, finite and ``successes <= trials``.
+
+    ``names`` are the caller's names of the two arguments, used in the error messages
+    (``("conversions", "visitors")`` for an A/B test).
+    """
+    success_name, trial_name = names
+    s = as_float_array(successes, success_name)
+    s = check_integer_valued(check_nonnegative(s, success_name), success_name)
+    t = check_integer_valued(check_nonnegative(as_float_array(trials, trial_name), trial_name), trial_name)
+    check_less_equal(s, t, success_name, trial_name)
     return s, t
 
 

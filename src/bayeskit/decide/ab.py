@@ -501,7 +501,14 @@ def ab_test_binary(
 
     """
     names, (trials, successes) = _arm_inputs(names, visitors=visitors, conversions=conversions)
-    successes, trials = binomial_counts(successes, trials)
+    over = successes > trials
+    if over.any():
+        arm = int(np.argmax(over))
+        raise ValueError(
+            f"`conversions` must be <= `visitors` in every arm; arm {names[arm]!r} has {successes[arm]:g} > "
+            f"{trials[arm]:g}."
+        )
+    successes, trials = binomial_counts(successes, trials, names=("conversions", "visitors"))
     prob, threshold, rope = _settings(prob, threshold, rope)
     control_index = _control(control, names)
     pooled = (successes.sum() + 1.0) / (trials.sum() + 2.0)

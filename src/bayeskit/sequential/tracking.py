@@ -5,7 +5,9 @@ velocity takes a random kick (white-noise acceleration of spectral density
 ``process_noise``), and each position is seen with noise of variance
 ``measurement_noise``. :func:`fit_tracker` learns both noise levels by maximizing
 the Kalman log-likelihood (L-BFGS-B with exact JAX gradients) and then filters and
-smooths the track.
+smooths the track. The fit is scale-free: it runs on positions divided by their spread,
+so metres, micrometres and kilometres give the same track in their own units, and a
+noise level that ends on a bound of its search is reported by ``check()``, not as learned.
 
 References
 ----------
@@ -15,7 +17,7 @@ and Navigation, section 6.2.2 (the discretized continuous white-noise accelerati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -24,6 +26,7 @@ import numpy as np
 from scipy import optimize
 
 from bayeskit._validate import as_float_array, check_positive
+from bayeskit.posterior import Finding
 from bayeskit.sequential.estimate import StateEstimate
 from bayeskit.sequential.kalman import SSMParams, kalman_filter
 from bayeskit.sequential.linear import LinearGaussianSSM, check_series
@@ -88,19 +91,37 @@ class TrackFit:
     smoothed: StateEstimate
     positions: np.ndarray
     dt: float
+    scale: float = 1.0
+    findings: tuple[Finding, ...] = field(default=())
 
     @property
     def log_likelihood(self) -> float:
         """``log p(positions)`` under the fitted noise levels."""
         return float(self.filtered.log_likelihood)
 
+    def check(self) -> tuple[Finding, ...]:
+        """Failed checks of the fit (a learned noise level stuck on its bound); empty when healthy."""
+        return self.findings
+
+
+# Bounds of the log noise levels, in units of the positions' spread: a level this far from 1 means the
+# data hold no information about it (a noise-free or a pure-noise track), so it is reported, not trusted.
+LOG_NOISE_BOUNDS = (-25.0, 25.0)
+
 
 def _diffuse_prior(positions: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """A wide prior on the first state; ``positions`` are in units of their spread (so the +1 is scale-free)."""
     dims = positions.shape[1]
     first = np.array([col[~np.isnan(col)][0] for col in positions.T])
     spread = np.nanstd(positions, axis=0) + 1.0
     speed = np.nanstd(np.diff(positions, axis=0), axis=0) / dt + 1.0
     return np.concatenate([first, np.zeros(dims)]), np.diag(np.concatenate([spread, 10 * speed]) ** 2)
+
+
+def _scale(positions: np.ndarray) -> float:
+    """The positions' spread: the pooled sd of the coordinates around their means (1 for a point)."""
+    spread = float(np.sqrt(np.nanmean(np.nanvar(positions, axis=0))))
+    return spread if np.isfinite(spread) and spread > 0 else 1.0
 
 
 def fit_tracker(positions: Any, dt: float = 1.0, process_noise: float | None = None, measurement_noise=None):
@@ -131,13 +152,19 @@ def fit_tracker(positions: Any, dt: float = 1.0, process_noise: float | None = N
     if (~np.isnan(positions).any(axis=1)).sum() < 3:
         raise ValueError("`positions` needs at least 3 observed rows to learn a track.")
     dims = positions.shape[1]
-    initial_mean, initial_cov = _diffuse_prior(positions, dt)
     fixed = {"process_noise": process_noise, "measurement_noise": measurement_noise}
     for name, value in fixed.items():
         if value is not None:
             check_positive(as_float_array(value, name), name)
+    # Fit in units of the positions' spread: the model is linear, so both noise variances scale by scale**2.
+    scale = _scale(positions)
+    unit_mean, unit_cov = _diffuse_prior(positions / scale, dt)
+    findings: tuple[Finding, ...] = ()
     if process_noise is None or measurement_noise is None:
-        fixed = _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed)
+        unit_fixed = {name: None if value is None else float(value) / scale**2 for name, value in fixed.items()}
+        learned, findings = _maximize_likelihood(positions / scale, dt, unit_mean, unit_cov, unit_fixed)
+        fixed = {name: fixed[name] if fixed[name] is not None else learned[name] * scale**2 for name in fixed}
+    initial_mean, initial_cov = unit_mean * scale, unit_cov * scale**2
     model = constant_velocity(dt, fixed["process_noise"], fixed["measurement_noise"], dims, initial_mean, initial_cov)
     return TrackFit(
         model,
@@ -147,6 +174,8 @@ def fit_tracker(positions: Any, dt: float = 1.0, process_noise: float | None = N
         model.smooth(positions),
         positions,
         dt,
+        scale,
+        findings,
     )
 
 
@@ -158,15 +187,18 @@ def _negative_log_likelihood(log_noise, y, dt, initial_mean, initial_cov):
     return -kalman_filter(params._replace(initial_mean=initial_mean, initial_cov=initial_cov), y).log_likelihood
 
 
-def _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed) -> dict[str, float]:
-    """Maximum-likelihood noise levels; a level given in ``fixed`` is held there (L-BFGS-B bounds)."""
+def _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed) -> tuple[dict[str, float], tuple]:
+    """Maximum-likelihood noise levels; a level given in ``fixed`` is held there (L-BFGS-B bounds).
+
+    Returns the levels and a finding for each learned level that ended on a bound.
+    """
     differences = np.diff(positions, axis=0)
     start = {
         "process_noise": float(np.nanvar(np.diff(differences, axis=0)) / dt**3 + 1e-6),
         "measurement_noise": float(np.nanvar(differences) / 2 + 1e-6),
     }
     names = ("process_noise", "measurement_noise")
-    bounds = [(-25.0, 25.0) if fixed[n] is None else (np.log(fixed[n]),) * 2 for n in names]
+    bounds = [LOG_NOISE_BOUNDS if fixed[n] is None else (np.log(fixed[n]),) * 2 for n in names]
     start_point = [start[n] if fixed[n] is None else fixed[n] for n in names]
     with jax.enable_x64(True):
         arguments = (
@@ -180,5 +212,26 @@ def _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed) -> dic
             value, gradient = _negative_log_likelihood(jnp.asarray(log_noise, jnp.float64), *arguments)
             return float(value), np.asarray(gradient, dtype=float)
 
-        result = optimize.minimize(objective, np.log(start_point), jac=True, method="L-BFGS-B", bounds=bounds)
-    return {n: float(np.exp(v)) if fixed[n] is None else fixed[n] for n, v in zip(names, result.x, strict=True)}
+        start_point = np.clip(np.log(start_point), *LOG_NOISE_BOUNDS)
+        result = optimize.minimize(objective, start_point, jac=True, method="L-BFGS-B", bounds=bounds)
+    findings = tuple(
+        Finding(
+            check=f"log {name.replace('_', ' ')} (in units of the positions' spread squared)",
+            value=float(value),
+            threshold=float(bound),
+            where="on the bound of its search",
+            advice=(
+                "the data show none at all"
+                if bound == LOG_NOISE_BOUNDS[0]
+                else "the data cannot tell it from an unbounded one"
+            )
+            + f", so it is not learned; give it with --{name.replace('_', '-')} (or `{name}=`) from what you "
+            "know of the sensor or the motion.",
+        )
+        for name, value in zip(names, result.x, strict=True)
+        if fixed[name] is None
+        for bound in LOG_NOISE_BOUNDS
+        if abs(value - bound) < 1e-3
+    )
+    learned = {n: float(np.exp(v)) if fixed[n] is None else fixed[n] for n, v in zip(names, result.x, strict=True)}
+    return learned, findings
