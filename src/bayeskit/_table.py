@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MISSING", "SEPARATORS", "line_label", "numeric_column", "read_table"]
+__all__ = ["MISSING", "SEPARATORS", "constant_columns", "line_label", "numeric_column", "read_table"]
 
 MISSING = {"", "nan", "na", "n/a", "null", "none"}
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -132,3 +132,13 @@ def numeric_column(frame, column: str, row_label: Callable[[int], str] | None = 
         row = int(np.argmax(infinite))
         raise ValueError(f"column {column!r} has an infinite value at {label(row)}.")
     return numbers
+
+
+def constant_columns(x) -> list[str]:
+    """Warnings for the columns of the numeric frame ``x`` that hold one value in every row."""
+    return [
+        f"feature {name!r} is constant ({x[name].iloc[0]:g} in every row): the data say nothing about its "
+        "coefficient, which stays where the prior puts it; drop it from --features."
+        for name in x.columns
+        if len(x) > 1 and np.ptp(x[name].to_numpy(dtype=float)) == 0
+    ]

@@ -16,6 +16,7 @@ regressions: anything with ``log_evidence()``.
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -61,6 +62,9 @@ def _num_parameters(posterior: Any) -> int:
     )
 
 
+MIN_PSIS_DRAWS = 25
+
+
 def information_criteria(model: Any, site: str | None = None) -> dict[str, Any]:
     """AIC, BIC, WAIC and PSIS-LOO of one fitted model (a DrawsPosterior or a fitted estimator).
 
@@ -77,13 +81,19 @@ def information_criteria(model: Any, site: str | None = None) -> dict[str, Any]:
 
     posterior = _posterior(model)
     site, log_lik = _pointwise(posterior, site)
-    loo = psis_loo(log_lik)  # ArviZ's own warnings become the table's 'warnings' column
+    draws = log_lik.shape[0] * log_lik.shape[1]
+    notes = []
+    if draws < MIN_PSIS_DRAWS:  # Pareto smoothing fits a tail of min(0.2 S, 3 sqrt S) draws; it needs 5
+        nan = float("nan")
+        loo = SimpleNamespace(elpd=nan, se=nan, p=nan, pareto_k=np.full(log_lik.shape[-1], nan))
+        notes.append(f"PSIS-LOO needs at least {MIN_PSIS_DRAWS} draws; this fit has {draws}: draw more.")
+    else:
+        loo = psis_loo(log_lik)  # ArviZ's own warnings become the table's 'warnings' column
     waic = _waic(log_lik)
     pareto_k = np.asarray(loo.pareto_k).reshape(-1)
     total = log_lik.sum(axis=-1)
     max_log_lik = float(total.max())
     k, n = _num_parameters(posterior), log_lik.shape[-1]
-    notes = []
     bad = int(np.sum(pareto_k > PARETO_K_THRESHOLD))
     if bad:
         notes.append(

@@ -19,10 +19,10 @@ def stdout_console():
 
 
 def stderr_console():
-    """Rich console on stderr, for progress and messages."""
+    """Rich console on stderr, for progress and messages (not hard-wrapped: one message, one line in a log)."""
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)
 
 
 def jsonable(value: Any) -> Any:

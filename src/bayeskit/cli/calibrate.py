@@ -209,6 +209,45 @@ def evaluate(predictions: Predictions, recalibrate: bool) -> dict[str, Any]:
     return {"models": models, "summaries": {k: regression_summary(*v) for k, v in models.items()}}
 
 
+MIN_ROWS = 100  # fewer than this and the reliability bins hold a handful of rows each
+
+
+def verdict(task: str, inputs: tuple, summary: dict[str, float], advise: bool = True) -> str:
+    """One sentence on whether the predictions are calibrated, with the numbers it rests on.
+
+    Classification: the top-label ECE against a sampling floor of ``max(0.02, 1/sqrt(n))``,
+    and the direction (mean confidence above accuracy: overconfident). Regression: every
+    central interval's coverage against its level, within two binomial standard errors + 0.01.
+    """
+    n = summary["n"]
+    if task == "classification":
+        probs = inputs[0]
+        confidence = float(np.mean(probs.max(axis=1) if probs.ndim == 2 else np.maximum(probs, 1 - probs)))
+        floor = max(0.02, 1.0 / np.sqrt(n))
+        if summary["ece"] <= floor:
+            return f"calibrated: ECE {summary['ece']:.3f} is within what {n:.0f} rows can tell from 0 ({floor:.3f})."
+        side = "overconfident" if confidence > summary["accuracy"] else "underconfident"
+        return (
+            f"miscalibrated ({side}): ECE {summary['ece']:.3f} > {floor:.3f}; mean confidence {confidence:.1%} vs "
+            f"accuracy {summary['accuracy']:.1%}." + (" Try --recalibrate (temperature scaling)." if advise else "")
+        )
+    parts, off = [], []
+    for key, observed in summary.items():
+        if key.startswith("coverage_"):
+            level = int(key.removeprefix("coverage_")) / 100
+            tolerance = 2 * np.sqrt(level * (1 - level) / n) + 0.01
+            if abs(observed - level) > tolerance:
+                off.append(
+                    f"{level:.0%} intervals cover {observed:.1%} ({'too narrow' if observed < level else 'too wide'})"
+                )
+            parts.append(f"{level:.0%}: {observed:.1%}")
+    if not parts:
+        return "no central intervals to check coverage on."
+    if not off:
+        return f"calibrated: every interval covers its level within sampling error ({', '.join(parts)})."
+    return f"miscalibrated: {'; '.join(off)}." + (" Try --recalibrate." if advise else "")
+
+
 def load_and_evaluate(data: Path | None, recalibrate: bool, **columns: Any):
     """Read the table (or the bundled classification example) and evaluate it."""
     from bayeskit.datasets import dataset_path
@@ -217,7 +256,20 @@ def load_and_evaluate(data: Path | None, recalibrate: bool, **columns: Any):
     with bad_input_on_value_errors():
         frame = read_table(data if data is not None else dataset_path("calibration_classification"))
         predictions = detect_predictions(frame, **columns)
+        rows = len(frame)
+        if rows < 2:
+            raise ValueError(f"{source} has 1 prediction; calibration is a property of many, so give at least 2.")
         results = evaluate(predictions, recalibrate)
+    results["verdicts"] = {
+        name: verdict(predictions.task, results["models"][name], summary, advise=name == "model")
+        for name, summary in results["summaries"].items()
+    }
+    results["warnings"] = []
+    if rows < MIN_ROWS:
+        results["warnings"].append(
+            f"only {rows} predictions: calibration metrics from fewer than {MIN_ROWS} rows are mostly noise (ECE "
+            "is biased upward at small n); read them as a rough check."
+        )
     return source, predictions, results
 
 

@@ -86,7 +86,7 @@ def load_and_fit(request: FitRequest) -> tuple[str, dict[str, Any], Any, tuple[A
     """
     import pandas as pd
 
-    from bayeskit._table import line_label, numeric_column, read_table
+    from bayeskit._table import constant_columns, line_label, numeric_column, read_table
     from bayeskit.datasets import dataset_path
 
     with bad_input_on_value_errors():
@@ -97,19 +97,55 @@ def load_and_fit(request: FitRequest) -> tuple[str, dict[str, Any], Any, tuple[A
     with bad_input_on_value_errors():
         x = pd.DataFrame({name: numeric_column(frame, name) for name in features})
         y = numeric_column(frame, target)
+    if len(y) < 2:
+        raise BadInput(
+            f"{source} has 1 data row; a regression needs at least 2 (with one row the noise and the "
+            "coefficients cannot be told apart, and the answer would be the prior)."
+        )
+    warnings = constant_columns(x)
+    coefficients = len(features) + 1
+    if len(y) <= coefficients:
+        warnings.append(
+            f"{len(y)} rows for {coefficients} coefficients (with the intercept): the prior, not the data, decides "
+            "the answer; collect more rows or use fewer --features."
+        )
     if group is not None:
         labels = frame[group].astype(str).str.strip()
         if (labels == "").any():
             row = int(np.argmax(labels == ""))
             raise BadInput(f"`--group` column {group!r} has an empty label at {line_label(frame, row)}.")
         x[group] = labels.to_numpy()
+        levels = labels.nunique()
+        if levels == len(labels):
+            warnings.append(
+                f"`--group` column {group!r} has a different level in every row ({levels} levels for {len(labels)} "
+                "rows): each group intercept rests on one observation and cannot be told from the noise; group "
+                "by a coarser column, or drop --group."
+            )
+        elif levels == 1:
+            warnings.append(
+                f"`--group` column {group!r} has a single level ({labels.iloc[0]!r}): there is nothing to pool; "
+                "drop --group."
+            )
+    if warnings and request.progress:
+        from bayeskit.cli._output import stderr_console
+
+        for warning in warnings:
+            stderr_console().print(f"[yellow]warning:[/yellow] {warning}")
     model = _estimator(request, method, group)
     with bad_input_on_value_errors():
         if request.pooling_comparison and group is not None:
             model.fit_pooling_comparison(x, y)
         else:
             model.fit(x, y)
-    roles = {"target": target, "features": features, "group": group, "method": method, "family": request.family}
+    roles = {
+        "target": target,
+        "features": features,
+        "group": group,
+        "method": method,
+        "family": request.family,
+        "warnings": warnings,
+    }
     return source, roles, model, (x, y)
 
 

@@ -180,10 +180,17 @@ def calibrate(
                 "task": predictions.task,
                 "columns": predictions.columns,
                 "metrics": results["summaries"],
+                "verdicts": results["verdicts"],
+                "warnings": results["warnings"],
             }
         )
     else:
-        _print_metrics(stdout_console(), f"Calibration check: {predictions.task} ({source})", results["summaries"])
+        console = stdout_console()
+        _print_metrics(console, f"Calibration check: {predictions.task} ({source})", results["summaries"])
+        for name, text in results["verdicts"].items():
+            console.print(f"verdict{'' if len(results['verdicts']) == 1 else f' ({name})'}: {text}")
+    for warning in results["warnings"]:
+        messages.print(f"[yellow]warning:[/yellow] {warning}")
     if report is not None:
         from bayeskit.report import Report
         from bayeskit.report.calibration import (

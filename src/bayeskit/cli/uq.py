@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit._table import line_label
+from bayeskit._table import constant_columns, line_label
 from bayeskit.cli._errors import BadInput, bad_input_on_value_errors
 
 __all__ = ["UQ_METHODS", "run_uq"]
@@ -53,7 +53,29 @@ def _labels(frame: Any, column: str) -> np.ndarray:
         raise BadInput(f"column {column!r} has a missing class label at {line_label(frame, int(np.argmax(missing)))}.")
     if values.nunique() < 2:
         raise BadInput(f"column {column!r} has a single class ({values.iloc[0]!r}); classification needs two or more.")
+    _check_classes(values, column)
     return values.to_numpy()
+
+
+MAX_CLASSES = 100
+
+
+def _check_classes(values: Any, column: str) -> None:
+    """Refuse, before any training, a target that cannot be class labels: fractional numbers or a class per row."""
+    import pandas as pd
+
+    text = values.astype(str).str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    distinct = int(text.nunique())
+    fractional = bool(numbers.notna().all() and (numbers != numbers.round()).any())
+    if fractional or distinct > MAX_CLASSES or (distinct > 20 and distinct > len(text) / 2):
+        examples = ", ".join(text.drop_duplicates().iloc[:3])
+        raise BadInput(
+            f"`--task classification` needs class labels, but column {column!r} has {distinct} distinct values in "
+            f"{len(text)} rows ({examples}, ...)"
+            + (", some of them fractional" if fractional else "")
+            + ": that is a continuous target. Use --task regression."
+        )
 
 
 def run_uq(
@@ -98,6 +120,12 @@ def run_uq(
         y = _labels(frame, target) if task == "classification" else numeric_column(frame, target)
     if len(y) < 20:
         raise BadInput(f"need at least 20 rows to train and hold out; got {len(y)}.")
+    warnings = constant_columns(x)
+    if warnings and progress:
+        from bayeskit.cli._output import stderr_console
+
+        for warning in warnings:
+            stderr_console().print(f"[yellow]warning:[/yellow] {warning}")
     order = np.random.default_rng(seed).permutation(len(y))
     num_test = max(1, round(test_fraction * len(y)))
     test, train = np.sort(order[:num_test]), np.sort(order[num_test:])
@@ -115,6 +143,7 @@ def run_uq(
         "num_train": int(train.size),
         "num_test": int(test.size),
         "epochs_run": int(model.epochs_run_),
+        "warnings": warnings,
         "metrics": metrics,
         "_model": model,
         "_test": (x.iloc[test], y[test], predictive),
