@@ -14,7 +14,11 @@ _MIN_CHUNK = 100_000
 
 
 def elementwise(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
-    """Apply an elementwise ``fn`` to broadcast ``arrays``, in threads when the arrays are large."""
+    """Apply an elementwise ``fn`` to broadcast ``arrays``, in threads when the arrays are large.
+
+    ``fn`` returns one value per element, or a fixed number ``k`` of values per element
+    stacked on a new last axis (the result then has shape ``(*shape, k)``).
+    """
     broadcast = np.broadcast_arrays(*arrays)
     shape = broadcast[0].shape
     size = int(np.prod(shape))
@@ -25,4 +29,5 @@ def elementwise(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarra
     bounds = np.linspace(0, size, num_workers + 1).astype(int)
     with ThreadPoolExecutor(num_workers) as pool:
         parts = pool.map(lambda i: fn(*(a[bounds[i] : bounds[i + 1]] for a in flat)), range(num_workers))
-        return np.concatenate(list(parts)).reshape(shape)
+        result = np.concatenate(list(parts))
+        return result.reshape(shape + result.shape[1:])

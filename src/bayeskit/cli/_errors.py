@@ -10,7 +10,14 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_saved_on_interrupt = ["nothing was saved; rerun the command."]
+
+
+def on_interrupt(message: str) -> None:
+    """Say what an interrupt (Ctrl-C) leaves behind, e.g. the checkpoint that a rerun resumes from."""
+    _saved_on_interrupt[0] = message
 
 
 class BadInput(Exception):
@@ -52,9 +59,13 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        on_interrupt("nothing was saved; rerun the command.")
         try:
             return command(*args, **kwargs)
-        except (SystemExit, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: {_saved_on_interrupt[0]}", file=sys.stderr, flush=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except SystemExit:
             raise
         except Exception as error:
             if type(error).__name__ == "Exit" and hasattr(error, "exit_code"):  # typer.Exit

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
 from bayeskit import __version__
-from bayeskit.cli._errors import BadInput, Failed, handle_errors
+from bayeskit.cli._errors import EXIT_INTERRUPTED, BadInput, Failed, handle_errors, on_interrupt
 
 app = typer.Typer(
     name="bayeskit",
@@ -264,9 +265,24 @@ def fit(
         pooling_comparison=report is not None,
     )
     messages = stderr_console()
+    on_interrupt(
+        f"the checkpoint {str(checkpoint)!r} holds every finished chunk of draws; rerun the same command to resume."
+        if checkpoint is not None
+        else "nothing was saved; pass --checkpoint FILE to make a long NUTS fit resumable."
+    )
     source, roles, model, training = load_and_fit(request)
+    resumed = getattr(model.posterior_, "details", {}).get("resumed_from", 0)
+    if resumed:
+        messages.print(
+            f"resumed from the checkpoint {str(checkpoint)!r}: {resumed} of {warmup + samples} "
+            "transitions per chain were already done."
+        )
     if json_output:
-        print_json(to_json(source, roles, model))
+        from bayeskit._progress import status
+
+        with status("computing PSIS-LOO and WAIC for the JSON", roles["method"] != "exact"):
+            payload = to_json(source, roles, model)
+        print_json(payload)
     else:
         print_fit(stdout_console(), source, roles, model)
     findings = model.posterior_.check()
@@ -358,6 +374,12 @@ def optimize(
 
     if report is not None and report.is_dir():
         raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    on_interrupt(
+        f"the study {str(study)!r} keeps every finished trial; rerun the same command to resume (the interrupted "
+        "trial runs again with the same parameters)."
+        if study is not None
+        else "the finished trials were in memory only; pass --study FILE to keep them across runs."
+    )
     result = run_optimize(target, space, trials, study, direction, acquisition, seed)
     if json_output:
         print_json(to_json(result))
@@ -505,5 +527,19 @@ def _print_ab_summary(console, result: dict) -> None:
 
 
 def run() -> None:
-    """Console-script entry point (usage errors exit 2 through Typer; see ``handle_errors``)."""
-    app()
+    """Console-script entry point (usage errors exit 2 through Typer; see ``handle_errors``).
+
+    After an interrupt (exit 130, reported by ``handle_errors``) the process ends at once, without
+    the interpreter's teardown, which can crash while XLA threads are still compiling; every file
+    bayeskit writes is complete by then (atomic renames, committed SQLite transactions).
+    """
+    import os
+
+    try:
+        app()
+    except SystemExit as done:
+        if done.code == EXIT_INTERRUPTED:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        raise

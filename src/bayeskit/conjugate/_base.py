@@ -193,8 +193,12 @@ class ExactPosterior(ABC):
     def _equal_tailed(self, name: str, dist: Any, prob: float) -> Interval:
         return equal_tailed(dist, prob)
 
+    def _shortest(self, name: str, dist: Any, prob: float) -> Interval:
+        """The HDI of a unimodal marginal (families with a faster exact solver override this)."""
+        return highest_density(dist, prob)
+
     def _highest_density(self, name: str, dist: Any, prob: float) -> Interval:
-        interval = highest_density(dist, prob)
+        interval = self._shortest(name, dist, prob)
         defined = self._hdi_is_defined(name)
         if not defined.all():
             import warnings

@@ -17,6 +17,7 @@ from bayeskit._validate import (
     check_nonnegative,
 )
 from bayeskit.conjugate._base import ExactPosterior, broadcast_data, broadcast_parameters
+from bayeskit.conjugate._intervals import beta_highest_density
 from bayeskit.posterior import Interval
 
 __all__ = ["BetaBinomial", "binomial_counts"]
@@ -129,6 +130,9 @@ class BetaBinomial(ExactPosterior):
         low = elementwise(lambda a, b: special.betaincinv(a, b, tail), self.alpha, self.beta)
         high = elementwise(lambda a, b: special.betainccinv(a, b, tail), self.alpha, self.beta)
         return Interval(low, high)
+
+    def _shortest(self, name: str, dist: Any, prob: float) -> Interval:
+        return beta_highest_density(self.alpha, self.beta, prob)
 
     def _hdi_is_defined(self, name: str) -> np.ndarray:
         return ~((self.alpha < 1) & (self.beta < 1))

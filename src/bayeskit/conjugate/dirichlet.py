@@ -11,6 +11,7 @@ from scipy import special, stats
 
 from bayeskit._validate import as_float_array, check_finite, check_integer_valued, check_nonnegative
 from bayeskit.conjugate._base import ExactPosterior
+from bayeskit.conjugate._intervals import beta_highest_density
 
 __all__ = ["DirichletMultinomial"]
 
@@ -124,6 +125,9 @@ class DirichletMultinomial(ExactPosterior):
                 + special.xlogy(self.alpha - 1.0, p).sum(axis=-1)
             )
         return np.where(on_simplex, log_density, -np.inf)
+
+    def _shortest(self, name: str, dist: Any, prob: float) -> Any:
+        return beta_highest_density(self.alpha, self._total - self.alpha, prob)
 
     def _hdi_is_defined(self, name: str) -> np.ndarray:
         return ~((self.alpha < 1) & (self._total - self.alpha < 1))

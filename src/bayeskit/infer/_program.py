@@ -36,13 +36,21 @@ def _is_array(value: Any) -> bool:
     return isinstance(value, np.ndarray | jax.Array)
 
 
-def split_arguments(args: tuple, kwargs: dict) -> tuple[list[Any], tuple]:
-    """Arrays (traced, so new data reuse the program) apart from everything else (static, part of the cache key)."""
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
+def split_arguments(args: tuple, kwargs: dict, numbers: bool = False) -> tuple[list[Any], tuple]:
+    """Arrays (traced, so new data reuse the program) apart from everything else (static, part of the cache key).
+
+    With ``numbers``, Python and NumPy scalars (not bools) are traced too, as 0-d arrays, so
+    ``nuts(model, 50, successes=18)`` and ``successes=19`` share one program.
+    """
     import jax
 
     leaves, treedef = jax.tree.flatten((tuple(args), dict(kwargs)), is_leaf=lambda x: x is None)
-    dynamic_index = tuple(i for i, leaf in enumerate(leaves) if _is_array(leaf))
-    dynamic = [leaves[i] for i in dynamic_index]
+    dynamic_index = tuple(i for i, leaf in enumerate(leaves) if _is_array(leaf) or (numbers and _is_number(leaf)))
+    dynamic = [np.asarray(leaves[i]) if _is_number(leaves[i]) else leaves[i] for i in dynamic_index]
     static = tuple((i, leaf) for i, leaf in enumerate(leaves) if i not in dynamic_index)
     return dynamic, (treedef, dynamic_index, static, len(leaves))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit._progress import status
 from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
 from bayeskit.infer._program import cached, merge, model_generators, split_arguments
@@ -171,6 +172,7 @@ def laplace(
     key: Any,
     num_draws: int = 4000,
     space: str = "unconstrained",
+    progress: bool | str = False,
     **kwargs: Any,
 ) -> DrawsPosterior:
     """Laplace approximation: a Gaussian at the MAP, covariance the inverse Hessian of the negative log posterior.
@@ -197,6 +199,8 @@ def laplace(
         ``"constrained"``: the textbook Laplace on the parameters themselves (MAP
         without the Jacobian); draws can leave the support, which a finding reports.
         Deterministic sites are only given in the unconstrained space.
+    progress
+        Label each stage (compiling, optimizing, drawing) on stderr; a string names the run.
 
     Returns
     -------
@@ -217,14 +221,18 @@ def laplace(
     ----------
     Tierney & Kadane (1986). Accurate approximations for posterior moments and marginal densities. JASA 81, 82-86.
     """
+    import jax
+
     check_choice(space, "space", LAPLACE_SPACES)
     num_draws = _check_count("num_draws", num_draws)
     key_data = raw_key(key)
     dynamic, spec = split_arguments(args, kwargs)
     start = time.perf_counter()
-    program, was_cached = cached("laplace", model, spec, dynamic, (num_draws, space), _build_laplace)
+    with status("compiling the Laplace program (once per model and data shapes)", progress):
+        program, was_cached = cached("laplace", model, spec, dynamic, (num_draws, space), _build_laplace)
     compiled = time.perf_counter()
-    out = program(key_data, dynamic)
+    with status(f"finding the posterior mode, its Hessian and {num_draws:,} draws", progress):
+        out = jax.block_until_ready(program(key_data, dynamic))
     hessian = np.asarray(out["hessian"], dtype=float)
     eigenvalues = np.linalg.eigvalsh(hessian) if np.all(np.isfinite(hessian)) else np.array([np.nan])
     if not np.all(eigenvalues > 0):
@@ -267,7 +275,8 @@ def laplace(
         "space": space,
     }
     timings = {"compile_s": 0.0 if was_cached else compiled - start, "fit_s": time.perf_counter() - compiled}
-    return _as_posterior(draws, "laplace", findings, timings, details, (), model, args, kwargs)
+    with status("summarizing the draws and checking them", progress):
+        return _as_posterior(draws, "laplace", findings, timings, details, (), model, args, kwargs)
 
 
 def _fraction_outside_support(model: Any, args: tuple, kwargs: dict, draws: dict[str, np.ndarray]) -> float:

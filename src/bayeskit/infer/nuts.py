@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit._progress import progress_bar
+from bayeskit._progress import progress_bar, status
 from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
 from bayeskit.infer._program import Program, get_program, split_arguments
@@ -106,15 +106,10 @@ def nuts(
     max_tree_depth = _check_int("max_tree_depth", max_tree_depth, 1)
     every = _check_int("checkpoint_every", checkpoint_every, 1) if checkpoint is not None else None
     key_data = raw_key(key)
-    dynamic, spec = split_arguments(args, kwargs)
     chunk = _chunk_size(num_warmup, num_samples, progress, every)
     settings = (num_chains, num_warmup, float(target_accept), max_tree_depth, chunk)
-    program, cached = get_program(model, spec, dynamic, settings)
-    run = _Run(program, dynamic, num_warmup, num_samples, compile_s=0.0 if cached else program.compile_s)
-    state = program.init(jax.random.split(key_data, num_chains), dynamic)
-    resumed = 0
-    stamp = None
-    if checkpoint is not None:
+    stamp, saved = None, None
+    if checkpoint is not None:  # validated before compiling: a wrong or corrupt file fails in a second
         named = {
             "num_chains": num_chains,
             "num_warmup": num_warmup,
@@ -123,16 +118,52 @@ def nuts(
             "max_tree_depth": max_tree_depth,
             "checkpoint_every": every,
         }
-        stamp = fingerprint(model, named, dynamic, spec[2], key_data)
+        canonical, canonical_spec = split_arguments(args, kwargs, numbers=True)
+        stamp = fingerprint(model, named, canonical, canonical_spec[2], key_data)
         if Path(checkpoint).exists():
-            state = run.restore(checkpoint, stamp, state)
-            resumed = run.done
+            saved = read_checkpoint(checkpoint)
+            if saved[0].get("fingerprint") != stamp:
+                raise CheckpointError(
+                    f"checkpoint {checkpoint} belongs to a different run (model, settings, data or key differ); "
+                    "pass another checkpoint path, or delete it to start over."
+                )
+    with status("compiling the model (once per model, settings and data shapes)", progress):
+        program, cached, dynamic = _program(model, args, kwargs, settings)
+    run = _Run(program, dynamic, num_warmup, num_samples, compile_s=0.0 if cached else program.compile_s)
+    state = program.init(jax.random.split(key_data, num_chains), dynamic)
+    resumed = 0
+    if saved is not None:
+        state = run.restore(checkpoint, saved, state)
+        resumed = run.done
     with progress_bar("warmup", num_warmup + num_samples, progress, done=run.done) as advance:
         while run.done < run.total:
             state = run.step(state, advance)
             if checkpoint is not None and (run.done - run.saved >= every or run.done == run.total):
                 run.save(checkpoint, stamp, state)
     return run.posterior(model, args, kwargs, max_tree_depth, resumed)
+
+
+def _program(model: Any, args: tuple, kwargs: dict, settings: tuple) -> tuple[Program, bool, list]:
+    """The compiled program, whether it came from the cache, and the traced arguments.
+
+    Numbers are traced like arrays (new values reuse the program) unless the model needs one
+    as a Python value (a plate size, a loop count); then numbers stay static, part of the cache key.
+    """
+    import jax
+
+    dynamic, spec = split_arguments(args, kwargs, numbers=True)
+    static_dynamic, static_spec = split_arguments(args, kwargs)
+    if len(static_dynamic) == len(dynamic) or model in _STATIC_NUMBERS:
+        return (*get_program(model, static_spec, static_dynamic, settings), static_dynamic)
+    try:
+        program, cached = get_program(model, spec, dynamic, settings)
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError, TypeError):
+        _STATIC_NUMBERS.add(model)  # the next call skips the failed attempt
+        return (*get_program(model, static_spec, static_dynamic, settings), static_dynamic)
+    return program, cached, dynamic
+
+
+_STATIC_NUMBERS: set[Any] = set()  # models that use a number argument as a Python value
 
 
 class _Run:
@@ -174,16 +205,12 @@ class _Run:
         write_checkpoint(path, {"fingerprint": stamp, "done": self.done, "leaves": len(leaves)}, arrays)
         self.saved = self.done
 
-    def restore(self, path: Any, stamp: str, template: Any) -> Any:
+    def restore(self, path: Any, saved: tuple[dict, dict], template: Any) -> Any:
+        """The sampler state (and the draws so far) from a checkpoint already read and matched to this run."""
         import jax
         import jax.numpy as jnp
 
-        meta, arrays = read_checkpoint(path)
-        if meta.get("fingerprint") != stamp:
-            raise CheckpointError(
-                f"checkpoint {path} belongs to a different run (model, settings, data or key differ); "
-                "pass another checkpoint path, or delete it to start over."
-            )
+        meta, arrays = saved
         leaves, treedef = jax.tree.flatten(template)
         loaded = [arrays.get(f"state/{i}") for i in range(len(leaves))]
         if meta.get("leaves") != len(leaves) or any(

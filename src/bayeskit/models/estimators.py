@@ -256,7 +256,7 @@ class BayesianGLM(RegressorMixin, _Estimator):
                 checkpoint=self.checkpoint,
             )
         if self.method == "laplace":
-            return laplace(glm, *data, **self._static, y=observed, key=key)
+            return laplace(glm, *data, **self._static, y=observed, key=key, progress=self.progress)
         return advi(glm, *data, **self._static, y=observed, key=key, num_steps=self.num_steps, progress=self.progress)
 
     # --------------------------------------------------------------- predicting
@@ -468,9 +468,14 @@ class HierarchicalRegression(BayesianGLM):
     def fit_pooling_comparison(self, X: Any, y: Any, groups: Any = None):
         """Fit partial, complete and no pooling; returns self with ``pooling_fits_`` (a dict of fitted copies)."""
         fits = {}
-        for pooling in POOLINGS:
-            clone = HierarchicalRegression(**{**self.get_params(), "pooling": pooling})
-            fits[pooling] = clone.fit(X, y, groups)
+        others = [pooling for pooling in POOLINGS if pooling != self.pooling]
+        for pooling in (self.pooling, *others):
+            params = {**self.get_params(), "pooling": pooling}
+            if pooling != self.pooling:  # the comparison fits: labelled, and never in the chosen fit's checkpoint
+                number = others.index(pooling) + 1
+                params["checkpoint"] = None
+                params["progress"] = self.progress and f"{pooling} pooling (comparison {number} of {len(others)})"
+            fits[pooling] = HierarchicalRegression(**params).fit(X, y, groups)
         chosen = fits[self.pooling]
         self.__dict__.update({k: v for k, v in chosen.__dict__.items() if k.endswith("_")})
         self.pooling_fits_ = fits
