@@ -35,9 +35,9 @@ def test_demo_writes_a_self_contained_report(demo_run):
     assert result.returncode == 0, result.stderr
     page = (out / "index.html").read_text()
     # 5 conjugate + 3 A/B + 3 calibration + 5 regression (intervals, trace, rank, predictive check, shrinkage)
-    # + 3 neural-network regression (intervals, decomposition, calibration) + 3 classification (reliability,
-    # entropies, uncertainty map) + 3 VAE (ELBO terms, images, latent space) + track + bandit regret
-    assert page.count("data:image/png;base64,") == 27
+    # + 4 neural-network regression (through the gap, intervals, decomposition, calibration) + 3 classification
+    # (reliability, entropies, uncertainty map) + 3 VAE (ELBO terms, images, latent space) + track + bandit regret
+    assert page.count("data:image/png;base64,") == 28
     assert 'src="http' not in page and "<script src" not in page
     headings = ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor", "A/B test", "Calibration of a")
     for heading in (

@@ -125,3 +125,19 @@ def test_the_table_names_the_objective_its_direction_and_the_resume(project):
     second = bayeskit_in_process(*args, "--trials", "2", "--direction", "minimize")
     assert "resuming the study in 's.db': 1 trial recorded" in second.stderr
     assert "resumed from s.db" in second.stdout
+
+
+def test_the_shipped_example_space_and_objective_run_as_documented():
+    from pathlib import Path
+
+    folder = Path(__file__).parents[2] / "examples" / "optimize"
+    result = bayeskit("optimize", "objective:cv_error", "--space", "space.json", "--trials", "6", "--json", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload["best_params"]) == {"alpha", "degree", "scale"} and payload["best_value"] > 0
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith((".", "__"))) == [
+        "objective.py",
+        "space.json",
+    ]  # nothing written beside them
+    help_text = bayeskit("optimize", "--help").stdout
+    assert '"type"' in " ".join(help_text.split()) and "examples/optimize/space.json" in " ".join(help_text.split())

@@ -2,6 +2,9 @@
 targets that cannot be class labels refused before training, verdicts a reader can act on."""
 
 import json
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -90,3 +93,101 @@ def test_calibrate_states_a_verdict(tmp_path):
     small = tmp_path / "small.csv"
     pd.DataFrame({"y": y[:30], "mean": 0.0, "std": 1.0}).to_csv(small, index=False)
     assert "only 30 predictions" in bayeskit("calibrate", str(small)).stderr
+
+
+def test_abbreviation_is_deterministic_and_never_ambiguous():
+    from bayeskit.cli.fit import abbreviate
+
+    names = ["alpha[General Motors Corporation]", "alpha[General Motors Corporations]", "alpha[IBM]", "x"]
+    short = abbreviate(names, 22)
+    assert short == abbreviate(names, 22)
+    assert len(set(short.values())) == len(names)
+    assert short["alpha[IBM]"] == "alpha[IBM]" and short["x"] == "x"
+    assert all(len(text) <= 22 or text == name for name, text in short.items())
+
+
+def test_the_fit_table_never_cuts_a_name_or_a_number_at_80_columns(tmp_path):
+    rng = np.random.default_rng(0)
+    firms = ["General Motors Corporation", "General Electric Company", "General Dynamics Holdings", "IBM"]
+    group = rng.choice(firms, 120)
+    x = rng.normal(size=120)
+    path = tmp_path / "firms.csv"
+    pd.DataFrame({"y": x + rng.normal(size=120), "x": x, "firm": group}).to_csv(path, index=False)
+    result = bayeskit("fit", str(path), "--target", "y", "--group", "firm", "--warmup", "100", "--samples", "100")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("parameter")) + 2  # header, then the rule
+    table = lines[start : start + 8]
+    rows = [line.split() for line in table]
+    names = [" ".join(row[:-7]) for row in rows]
+    assert len(set(names)) == 8 and names[-4:] == ["x", "mu_alpha", "sigma", "tau"]  # 4 groups, then the rest
+    assert "alpha[IBM]" in names and all(len(line) <= 80 for line in lines[start - 2 : start + 8])
+    for row in rows:
+        assert not any("…" in cell for cell in row[-7:])  # every number whole
+    assert not any(name.startswith(("z[", "mu_alpha_c")) for name in names)  # internal sites never shown
+    assert not re.search(r"at (z\[\d+\]|mu_alpha_c)(?! \()", result.stdout + result.stderr)  # or explained
+
+
+def test_nothing_is_written_that_was_not_asked_for(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bayeskit", "bandit", "simulate", "--horizon", "200", "--seeds", "2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == []  # no bandit.html by default
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (("ab", "--report", "missing/ab.html"), "--report"),
+        (("calibrate", "--report", "missing/cal.html"), "--report"),
+        (("track", "--report", "missing/t.html"), "--report"),
+        (("bandit", "simulate", "--report", "missing/b.html"), "--report"),
+        (("fit", "--checkpoint", "missing/run.ckpt"), "--checkpoint"),
+        (("optimize", "--study", "missing/s.db"), "--study"),
+        (("demo", "--out", "missing/out"), "--out"),
+    ],
+)
+def test_a_missing_parent_folder_is_an_error_not_created(tmp_path, args, option):
+    result = subprocess.run(
+        [sys.executable, "-m", "bayeskit", *args], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"`{option}`" in result.stderr and "the folder 'missing' does not exist" in result.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_the_ab_table_states_expected_loss_in_the_unit_of_its_sentence():
+    result = bayeskit("ab")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "0.205%" in text and "costs an expected 0.205% of the control's mean" in text  # table = sentence
+    assert "P(ROPE): the probability that the arm's lift over the control is within +/-1%" in text
+    arms = json.loads(bayeskit("ab", "--json").stdout)["arms"]
+    button = next(arm for arm in arms if arm["name"] == "new_button")
+    assert round(100 * button["expected_loss_relative"], 3) == 0.205
+
+
+def test_a_bad_checkpoint_is_refused_before_anything_compiles(tmp_path):
+    checkpoint = tmp_path / "run.ckpt"
+    checkpoint.write_bytes(b"not a checkpoint")
+    result = bayeskit("fit", "--checkpoint", str(checkpoint))
+    assert result.returncode == 2 and "checkpoint" in result.stderr, result.stderr
+    assert "compiling the model" not in result.stderr  # a fresh process: the model was never compiled
+
+
+def test_long_stages_are_labelled(capsys):
+    import pandas as pd
+
+    from bayeskit.models import HierarchicalRegression
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"x": rng.normal(size=40), "g": np.repeat(["a", "b", "c", "d"], 10)})
+    y = x["x"].to_numpy() + rng.normal(size=40)
+    HierarchicalRegression(group="g", method="advi", num_steps=200, key=0, progress=True).fit_pooling_comparison(x, y)
+    err = capsys.readouterr().err
+    assert "complete pooling (comparison 1 of 2)" in err and "no pooling (comparison 2 of 2)" in err

@@ -21,7 +21,9 @@ def test_bundled_default_as_json_with_a_report(tmp_path):
     metrics = payload["metrics"]
     assert {"rmse", "nll", "crps", "coverage_95", "mean_epistemic_var"} <= set(metrics)
     assert 0.8 <= metrics["coverage_95"] <= 1.0 and metrics["rmse"] < 1.0
-    assert report.read_text().count("data:image/png;base64,") == 3
+    page = report.read_text()
+    assert page.count("data:image/png;base64,") == 4  # through the gap, intervals, decomposition, calibration
+    assert "through the whole range, gaps in the training rows included" in page
 
 
 def test_mc_dropout_on_a_users_csv(tmp_path):
@@ -80,3 +82,19 @@ def test_classification_labels_are_checked(tmp_path):
     path.write_text("x,label\n" + "".join(f"{i},same\n" for i in range(30)))
     result = bayeskit("uq", str(path), "--target", "label", "--task", "classification")
     assert result.returncode == 2 and "has a single class ('same')" in result.stderr
+
+
+def test_the_report_plots_the_predictive_through_the_gap_and_says_what_it_did():
+    """The bundled table has no rows with -1 < x1 < 1: the grid runs through it (shaded) and the title
+    compares the epistemic sd there with that over the data (deep ensembles of ReLU nets hardly widen in
+    such a gap; the report says so rather than implying they do)."""
+    from bayeskit.cli.uq import run_uq
+    from bayeskit.report.uq import _grid_figure
+
+    result = run_uq(None, None, None, "ensemble", "regression", 0.2, 60, 0, progress=False)
+    figure = _grid_figure(result["_model"], result["_train"], "x1")
+    axis = figure.axes[0]
+    assert any(t.get_text() == "no training rows" for t in axis.get_legend().get_texts())
+    assert re.match(r"epistemic sd in the gap [0-9.e-]+ vs [0-9.e-]+ over the data", axis.get_title())
+    low, high = axis.get_xlim()
+    assert low < result["_train"][0]["x1"].min() and high > result["_train"][0]["x1"].max()

@@ -178,8 +178,32 @@ def test_prior_predictive_and_plots(non_centered_fit):
     assert prior["obs"].shape == (200, 8) and prior["tau"].min() > 0
     assert len(plot_predictive_check(prior["obs"], SCHOOLS_Y, kind="prior").axes) == 5
     assert len(non_centered_fit.plot_trace(["mu", "tau"]).axes) == 4
+    named = non_centered_fit.plot_trace(["offset"], labels={"offset": [f"school {i}" for i in "ABCDEFGH"]})
+    assert {axis.get_xlabel() for axis in named.axes} >= {"offset\nschool A", "offset\nschool H"}  # named rows
     assert len([a for a in non_centered_fit.plot_rank(["mu", "tau"]).axes if a.get_visible()]) == 2
     with pytest.raises(ValueError, match=r"`replicated` must have shape \(num_draws, \*observed.shape\)"):
         plot_predictive_check(prior["obs"][:, :3], SCHOOLS_Y)
     with pytest.raises(ValueError, match="`site` must be an observed site"):
         non_centered_fit.predictive_check(jax.random.key(0), site="mu")
+
+
+def test_python_numbers_are_traced_and_plate_sizes_stay_static():
+    """``nuts(model, 50, successes=18)`` then ``successes=19``: one compiled program (numbers are traced);
+    a number the model needs as a Python value (a plate size) is detected and kept static."""
+
+    def binomial(trials, successes=None):
+        p = numpyro.sample("p", dist.Beta(2.0, 2.0))
+        numpyro.sample("k", dist.Binomial(trials, probs=p), obs=successes)
+
+    first = nuts(binomial, 50, successes=18, key=jax.random.key(0), num_warmup=100, num_samples=100)
+    second = nuts(binomial, 50, successes=30, key=jax.random.key(0), num_warmup=100, num_samples=100)
+    assert first.timings["compile_s"] > 0 and second.timings["compile_s"] == 0.0
+    assert second.mean()["p"] > first.mean()["p"]  # the new value was used, not the compiled-in one
+
+    def plated(n, y=None):
+        mu = numpyro.sample("mu", dist.Normal(0.0, 1.0))
+        with numpyro.plate("rows", n):
+            numpyro.sample("y", dist.Normal(mu, 1.0), obs=y)
+
+    fit = nuts(plated, 5, y=np.ones(5), key=jax.random.key(1), num_warmup=100, num_samples=100)
+    assert 0.3 < float(fit.mean()["mu"]) < 1.3

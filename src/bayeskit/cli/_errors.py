@@ -38,6 +38,30 @@ def bad_input_on_value_errors(context: str = "") -> Iterator[None]:
         raise BadInput(f"{prefix}{error}") from error
 
 
+def check_output(path: Any, option: str, folder: bool = False) -> None:
+    """Refuse, before any work, an output path that cannot be written as asked (exit 2).
+
+    A file option must not name a folder; the folder it goes into (for ``folder=True``, the
+    folder's parent) must exist: bayeskit writes only where it is told and creates no folders
+    but the one ``--out`` names.
+    """
+    if path is None:
+        return
+    from pathlib import Path
+
+    path = Path(path)
+    if folder and path.exists() and not path.is_dir():
+        raise BadInput(f"`{option}` must be a folder; {str(path)!r} is a file. Pick another path.")
+    if not folder and path.is_dir():
+        raise BadInput(f"`{option}` must be a file path; {str(path)!r} is a folder.")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise BadInput(
+            f"`{option}` {str(path)!r}: the folder {str(path.parent)!r} does not exist; create it first, or "
+            "pick a path in an existing folder."
+        )
+
+
 def report_and_exit(error: BaseException) -> None:
     """Print an error to stderr (traceback only with BAYESKIT_DEBUG=1) and exit with its code."""
     if isinstance(error, BadInput):

@@ -28,14 +28,24 @@ def print_result(console, result, ab_data) -> None:
     from rich.panel import Panel
     from rich.table import Table
 
-    arms = Table(title=f"Bayesian A/B test: {result.metric} metric, {ab_data.layout} data")
+    control_mean = next(arm.mean for arm in result.arms if arm.name == result.control)
+    arms = Table(
+        title=f"Bayesian A/B test: {result.metric} metric, {ab_data.layout} data",
+        caption=(
+            "exp. loss: what choosing the arm costs if it is not the best, in % of the control's mean (the unit "
+            f"of the --threshold, {result.threshold:.2%}); P(ROPE): the probability that the arm's lift over the "
+            f"control is within +/-{result.rope:.0%} (the region of practical equivalence, --rope), i.e. that "
+            "the difference does not matter."
+        ),
+        caption_justify="left",
+    )
     for column in (
         "arm",
         "n",
         f"mean [{result.prob:.0%}]",
         "P(best)",
         "exp. loss",
-        "lift [interval]",
+        f"lift [{result.prob:.0%}]",
         "P(ROPE)",
     ):
         arms.add_column(column, justify="left" if column == "arm" else "right")
@@ -51,7 +61,7 @@ def print_result(console, result, ab_data) -> None:
             f"{arm.size:,.0f}",
             f"{arm.mean:.4g} [{arm.interval[0]:.4g}, {arm.interval[1]:.4g}]",
             f"{arm.prob_best:.3f}",
-            f"{arm.expected_loss:.2g}",
+            f"{arm.expected_loss / control_mean:.3%}" if control_mean > 0 else f"{arm.expected_loss:.2g}",
             lift,
             "" if arm.prob_in_rope is None else f"{arm.prob_in_rope:.2f}",
         )

@@ -134,8 +134,8 @@ SECTIONS = [
 ]
 
 
-def run_demo(out: Path, progress=None, size: DemoSize = FULL) -> tuple[Path, dict[str, Any]]:
-    """Run every demo section, write ``out/index.html`` and return its path and the results.
+def run_demo(out: Path | None, progress=None, size: DemoSize = FULL) -> tuple[Path | None, dict[str, Any]]:
+    """Run every demo section, write ``out/index.html`` (unless ``out`` is None) and return its path and the results.
 
     ``size=QUICK`` draws fewer samples and trains fewer epochs: the same report, sooner.
     """
@@ -150,7 +150,7 @@ def run_demo(out: Path, progress=None, size: DemoSize = FULL) -> tuple[Path, dic
         if progress is not None:
             progress(name)
         results[name] = build(report, size)
-    return report.save(Path(out) / "index.html"), results
+    return (None if out is None else report.save(Path(out) / "index.html")), results
 
 
 def _vae_results(key: int = 0, epochs: int = 300) -> dict[str, Any]:

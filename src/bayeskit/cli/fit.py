@@ -173,6 +173,31 @@ def _estimator(request: FitRequest, method: str, group: str | None) -> Any:
     return BayesianGLM(**options)
 
 
+def readable_findings(model: Any) -> tuple:
+    """The fit's failed checks, with the sampler's internal sites named after what they stand for.
+
+    ``z[4]`` becomes ``z[IBM] (the non-centered offset behind alpha[IBM])`` and ``mu_alpha_c``
+    ``mu_alpha_c (mu_alpha as sampled, on centred features)``: a reader never meets an unexplained name.
+    """
+    import dataclasses
+    import re
+
+    def name(match: re.Match) -> str:
+        site = match.group(1)
+        label = model._label(site) if hasattr(model, "_label") else site
+        base = site.split("[", 1)[0]
+        if base == "z":
+            return f"{label} (the non-centered offset behind alpha{label[1:]})"
+        if sampling_scale(site):
+            return f"{label} ({base[:-2]} as sampled, on centred features)"
+        return label
+
+    return tuple(
+        dataclasses.replace(finding, where=re.sub(r"(?<=at )(\w+(?:\[\d+\])?)", name, finding.where))
+        for finding in model.posterior_.check()
+    )
+
+
 def _rows(model: Any, prob: float = 0.95):
     import warnings
 
@@ -191,7 +216,7 @@ def to_json(source: str, roles: dict[str, Any], model: Any) -> dict[str, Any]:
     from bayeskit.compare import information_criteria
 
     table = _rows(model)
-    findings = model.posterior_.check()
+    findings = readable_findings(model)
     payload: dict[str, Any] = {
         "source": source,
         **roles,
@@ -215,28 +240,79 @@ def to_json(source: str, roles: dict[str, Any], model: Any) -> dict[str, Any]:
     return payload
 
 
+def abbreviate(names: list[str], limit: int) -> dict[str, str]:
+    """Shorten names longer than ``limit`` in the middle of their label (``alpha[General…oration]``).
+
+    Deterministic, and never ambiguous: where two names would shorten to the same text,
+    both keep more characters until they differ (at worst in full).
+    """
+
+    def cut(name: str, keep: int) -> str:
+        site, bracket, label = name.partition("[")
+        label = label[:-1] if bracket else name
+        if len(label) <= keep + 1:
+            return name
+        short = label[: (keep + 1) // 2].rstrip() + "…" + label[len(label) - keep // 2 :].lstrip()
+        return f"{site}[{short}]" if bracket else short
+
+    def budget(name: str) -> int:
+        site, bracket, _ = name.partition("[")
+        return max(4, limit - (len(site) + 2 if bracket else 0) - 1)
+
+    keep = {name: None if len(name) <= limit else budget(name) for name in names}  # None: in full
+    while True:
+        short = {name: name if k is None else cut(name, k) for name, k in keep.items()}
+        seen: dict[str, list[str]] = {}
+        for name, text in short.items():
+            seen.setdefault(text, []).append(name)
+        clashes = [name for group in seen.values() if len(group) > 1 for name in group if keep[name] is not None]
+        if not clashes:
+            return short
+        for name in clashes:
+            keep[name] = None if cut(name, keep[name] + 2) == name else keep[name] + 2
+
+
 def print_fit(console: Any, source: str, roles: dict[str, Any], model: Any) -> None:
     """A Rich table of the posterior, preceded by the banner while any diagnostic fails."""
+    from rich import box
+    from rich.measure import Measurement
     from rich.panel import Panel
     from rich.table import Table
 
     from bayeskit.infer import banner
 
-    findings = model.posterior_.check()
+    findings = readable_findings(model)
     if findings:
         console.print(Panel(banner(findings), title="DIAGNOSTICS FAILED", border_style="bold red"))
     table = _rows(model)
     title = f"{roles['family']} regression of {roles['target']} ({roles['method']}; {source})"
-    out = Table(title=title)
     shown = [c for c in table.columns if c in ("mean", "sd", "eti_2.5%", "eti_97.5%", "hdi_2.5%", "hdi_97.5%")]
     diagnostics = [c for c in ("r_hat", "ess_bulk", "ess_tail") if c in table.columns]
-    out.add_column("parameter")
-    for column in shown + diagnostics:
-        out.add_column(column.replace("eti_", "").replace("hdi_", "HDI ").replace("_", " "), justify="right")
-    for name, row in table.iterrows():
-        if sampling_scale(str(name)):
-            continue  # the JSON output has them
-        out.add_row(str(name), *(f"{row[c]:.4g}" for c in shown + diagnostics))
+    headers = {"r_hat": "R-hat", "ess_bulk": "ESS\nbulk", "ess_tail": "ESS\ntail"}
+    rows = {
+        str(name): [f"{row[c]:.0f}" if c.startswith("ess") else f"{row[c]:.4g}" for c in shown + diagnostics]
+        for name, row in table.iterrows()
+        if not sampling_scale(str(name))  # the JSON output has them
+    }
+    labels = [headers.get(c, c.replace("eti_", "").replace("hdi_", "HDI ")) for c in shown + diagnostics]
+
+    def build(limit: int):
+        names = abbreviate(list(rows), limit)
+        out = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0), pad_edge=False)
+        out.add_column("parameter", no_wrap=True, min_width=max(map(len, names.values()), default=9))
+        for label in labels:
+            out.add_column(label, justify="right", no_wrap=True)
+        for name, cells in rows.items():
+            out.add_row(names[name], *cells)
+        return out, Measurement.get(console, console.options.update(max_width=10_000), out).maximum
+
+    longest = max(map(len, rows), default=9)
+    for limit in range(longest, 11, -1):  # shorten long group labels in the middle, never below 12 characters
+        out, needed = build(limit)
+        if needed <= console.width:
+            break
+    if needed > console.width and not console.is_terminal:
+        console.width = needed  # a pipe gets every name and number whole rather than cut at 80 columns
     console.print(out)
     for note in getattr(model.posterior_, "notes", ()):
         console.print(f"note: {note}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from bayeskit import __version__
-from bayeskit.cli._errors import EXIT_INTERRUPTED, BadInput, Failed, handle_errors, on_interrupt
+from bayeskit.cli._errors import EXIT_INTERRUPTED, Failed, check_output, handle_errors, on_interrupt
 
 app = typer.Typer(
     name="bayeskit",
@@ -36,7 +36,9 @@ def main(
 @app.command()
 @handle_errors
 def demo(
-    out: Path = typer.Option(Path("out"), "--out", help="Folder for index.html (created if missing)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for index.html (created if missing; its parent must exist). Omit: no file."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
     quick: bool = typer.Option(
         False, "--quick", help="Fewer draws, epochs and simulated pulls: the same report in a fraction of the time."
@@ -46,8 +48,7 @@ def demo(
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
     from bayeskit.cli.demo import FULL, QUICK, run_demo
 
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"`--out` must be a folder; {str(out)!r} is a file. Pick another path.")
+    check_output(out, "--out", folder=True)
     messages = stderr_console()
     with messages.status("running the demo") as status:
         path, results = run_demo(
@@ -59,7 +60,7 @@ def demo(
         console = stdout_console()
         _print_conjugate(console, results["conjugate"])
         _print_ab_summary(console, results["ab_test"])
-    messages.print(f"wrote {path}")
+    messages.print(f"wrote {path}" if path is not None else "no report written; pass --out DIR for index.html.")
 
 
 @app.command()
@@ -99,8 +100,7 @@ def ab(
     from bayeskit.cli.ab import check_options, load_and_run, print_result
 
     check_options(threshold, rope, prob)
-    if report is not None and report.is_dir():
-        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    check_output(report, "--report")
     messages = stderr_console()
     with messages.status("computing exact posteriors"):
         source, ab_data, result = load_and_run(
@@ -159,8 +159,7 @@ def calibrate(
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
     from bayeskit.cli.calibrate import load_and_evaluate
 
-    if report is not None and report.is_dir():
-        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    check_output(report, "--report")
     messages = stderr_console()
     source, predictions, results = load_and_evaluate(
         data,
@@ -244,12 +243,10 @@ def fit(
     and sets "trustworthy": false in the JSON; the exit code stays 0 unless --strict is given.
     """
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
-    from bayeskit.cli.fit import FitRequest, load_and_fit, print_fit, to_json
+    from bayeskit.cli.fit import FitRequest, load_and_fit, print_fit, readable_findings, to_json
 
-    if report is not None and report.is_dir():
-        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
-    if checkpoint is not None and checkpoint.is_dir():
-        raise BadInput(f"`--checkpoint` must be a file path; {str(checkpoint)!r} is a folder.")
+    check_output(report, "--report")
+    check_output(checkpoint, "--checkpoint")
     request = FitRequest(
         data=data,
         target=target,
@@ -285,7 +282,7 @@ def fit(
         print_json(payload)
     else:
         print_fit(stdout_console(), source, roles, model)
-    findings = model.posterior_.check()
+    findings = readable_findings(model)
     if findings:
         from rich.panel import Panel
 
@@ -329,8 +326,7 @@ def uq(
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
     from bayeskit.cli.uq import print_uq, run_uq, to_json
 
-    if report is not None and report.is_dir():
-        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    check_output(report, "--report")
     result = run_uq(
         data,
         target,
@@ -359,7 +355,14 @@ def optimize(
     target: str | None = typer.Argument(
         None, help="MODULE:FUNCTION taking a dict of parameters, returning a number; omit for the bundled example."
     ),
-    space: Path | None = typer.Option(None, "--space", help="JSON search space (required with your own target)."),
+    space: Path | None = typer.Option(
+        None,
+        "--space",
+        help='JSON search space (required with your own target): one entry per parameter, {"lr": {"type": '
+        '"float", "low": 1e-4, "high": 0.1, "log": true}, "layers": {"type": "int", "low": 1, "high": 4}, '
+        '"act": {"type": "categorical", "choices": ["relu", "tanh"]}}. "log" (optional) searches on a log '
+        "scale. Example: examples/optimize/space.json.",
+    ),
     trials: int = typer.Option(30, "--trials", help="Finished trials the study should hold (resumed ones count)."),
     study: Path | None = typer.Option(None, "--study", help="SQLite file; an existing one is resumed."),
     direction: str = typer.Option("minimize", "--direction", help="minimize | maximize."),
@@ -368,12 +371,15 @@ def optimize(
     json_output: bool = typer.Option(False, "--json", help="Print the study as JSON on stdout."),
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report (convergence, GP slices)."),
 ) -> None:
-    """Minimize (or maximize) a Python function by Bayesian optimization; resumable from its SQLite study."""
+    """Minimize (or maximize) a Python function by Bayesian optimization; resumable from its SQLite study.
+
+    The function gets a dict of parameters (named as in --space) and returns the number to optimize; a trial that
+    raises or returns NaN is recorded as failed. Exit 1 when no trial completes.
+    """
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
     from bayeskit.cli.optimize import print_optimize, run_optimize, to_json
 
-    if report is not None and report.is_dir():
-        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    check_output(report, "--report")
     on_interrupt(
         f"the study {str(study)!r} keeps every finished trial; rerun the same command to resume (the interrupted "
         "trial runs again with the same parameters)."
@@ -416,8 +422,7 @@ def track(
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
     from bayeskit.cli.track import print_track, run_track, to_json
 
-    if report is not None and report.is_dir():
-        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+    check_output(report, "--report")
     columns = [c.strip() for c in cols.split(",") if c.strip()] if cols else None
     messages = stderr_console()
     with messages.status("fitting the tracker"):
@@ -455,18 +460,15 @@ def bandit_simulate(
     noise_sd: float = typer.Option(1.0, "--noise-sd", help="Reward noise sd (gaussian and linear rewards)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary and mean regret curves as JSON."),
-    report: Path | None = typer.Option(
-        Path("bandit.html"), "--report", help="HTML report with the regret curves ('' to skip)."
-    ),
+    report: Path | None = typer.Option(None, "--report", help="Write an HTML report with the regret curves here."),
 ) -> None:
     """Simulate Thompson sampling, UCB and epsilon-greedy; print their regret and write the curves."""
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
     from bayeskit.cli.bandit import print_bandit, run_bandit
 
     if report is not None and str(report) in ("", "."):
-        report = None
-    if report is not None and report.is_dir():
-        raise BadInput(f"`--report` must be a file path; {str(report)!r} is a folder.")
+        report = None  # the old way to skip the report, still accepted
+    check_output(report, "--report")
     result = run_bandit(arms, reward, horizon, seeds, batch_size, delay, epsilon, noise_sd, seed)
     if json_output:
         print_json(result.to_dict())

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from bayeskit.cli._errors import BadInput, Failed, bad_input_on_value_errors
+from bayeskit.cli._errors import BadInput, Failed, bad_input_on_value_errors, check_output
 
 __all__ = ["load_objective", "run_optimize", "to_json"]
 
@@ -49,8 +49,7 @@ def run_optimize(
 
     if trials < 1:
         raise BadInput(f"`--trials` must be >= 1; got {trials}.")
-    if study_path is not None and study_path.is_dir():
-        raise BadInput(f"`--study` must be a file path; {str(study_path)!r} is a folder.")
+    check_output(study_path, "--study")
     objective = load_objective(target or EXAMPLE)
     if space_path is None:
         if target not in (None, EXAMPLE):

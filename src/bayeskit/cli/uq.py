@@ -147,6 +147,7 @@ def run_uq(
         "metrics": metrics,
         "_model": model,
         "_test": (x.iloc[test], y[test], predictive),
+        "_train": (x.iloc[train], y[train]),
     }
 
 

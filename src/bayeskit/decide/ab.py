@@ -148,9 +148,12 @@ class ABTestResult:
         """Plain, JSON-ready results."""
         out = {k: v for k, v in asdict(self).items() if k not in ("marginals", "draws")}
         out["arms"] = [{**asdict(a), "interval": list(a.interval)} for a in self.arms]
+        control_mean = self.arm(self.control).mean
         for arm in out["arms"]:
             if arm["lift_interval"] is not None:
                 arm["lift_interval"] = list(arm["lift_interval"])
+            # the unit of the threshold and of the decision's sentence
+            arm["expected_loss_relative"] = arm["expected_loss"] / control_mean if control_mean > 0 else None
         out["conclusion_depends_on_prior"] = self.conclusion_depends_on_prior
         return out
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Program", "cached", "get_program", "merge", "model_generators", "split_arguments"]
+__all__ = ["Program", "cached", "get_program", "is_cached", "merge", "model_generators", "split_arguments"]
 
 _CACHE: OrderedDict[Any, Program] = OrderedDict()
 _CACHE_SIZE = 16
@@ -163,12 +163,24 @@ def _signature(value: Any) -> tuple:
     return (tuple(np.shape(value)), str(np.asarray(value).dtype) if not hasattr(value, "dtype") else str(value.dtype))
 
 
+def _cache_key(kind: str, model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> tuple:
+    return (kind, model, spec, tuple(_signature(value) for value in dynamic), settings)
+
+
+def is_cached(kind: str, model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> bool:
+    """Whether :func:`cached` would return a compiled program without building one."""
+    try:
+        return _cache_key(kind, model, spec, dynamic, settings) in _CACHE
+    except TypeError:
+        return False
+
+
 def cached(kind: str, model: Any, spec: tuple, dynamic: list[Any], settings: tuple, build: Any) -> tuple[Any, bool]:
     """``build(model, spec, dynamic, settings)``, cached by kind, model, argument structure, shapes and settings.
 
     Returns the program and whether it came from the cache (the last 16 are kept).
     """
-    key = (kind, model, spec, tuple(_signature(value) for value in dynamic), settings)
+    key = _cache_key(kind, model, spec, dynamic, settings)
     try:
         hash(key)
     except TypeError:

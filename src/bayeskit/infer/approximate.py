@@ -10,7 +10,7 @@ import numpy as np
 from bayeskit._progress import status
 from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
-from bayeskit.infer._program import cached, merge, model_generators, split_arguments
+from bayeskit.infer._program import cached, is_cached, merge, model_generators, split_arguments
 from bayeskit.infer.diagnostics import Finding, check_inference_data
 from bayeskit.infer.draws import DrawsPosterior
 
@@ -228,7 +228,8 @@ def laplace(
     key_data = raw_key(key)
     dynamic, spec = split_arguments(args, kwargs)
     start = time.perf_counter()
-    with status("compiling the Laplace program (once per model and data shapes)", progress):
+    ready = is_cached("laplace", model, spec, dynamic, (num_draws, space))
+    with status("compiling the Laplace program (once per model and data shapes)", progress and not ready):
         program, was_cached = cached("laplace", model, spec, dynamic, (num_draws, space), _build_laplace)
     compiled = time.perf_counter()
     with status(f"finding the posterior mode, its Hessian and {num_draws:,} draws", progress):
@@ -366,8 +367,6 @@ def advi(
     ----------
     Kucukelbir, Tran, Ranganath, Gelman & Blei (2017). Automatic differentiation variational inference. JMLR 18(14).
     """
-    import sys
-
     check_choice(guide, "guide", ADVI_GUIDES)
     num_draws = _check_count("num_draws", num_draws)
     if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 20:
@@ -378,14 +377,13 @@ def advi(
     dynamic, spec = split_arguments(args, kwargs)
     start = time.perf_counter()
     settings = (guide, num_steps, float(learning_rate), num_draws)
-    program, was_cached = cached("advi", model, spec, dynamic, settings, _build_advi)
+    ready = is_cached("advi", model, spec, dynamic, settings)
+    with status(f"ADVI ({guide}): compiling (once per model and data shapes)", progress and not ready):
+        program, was_cached = cached("advi", model, spec, dynamic, settings, _build_advi)
     compiled = time.perf_counter()
-    if progress:
-        print(f"ADVI ({guide}): {num_steps} steps ...", file=sys.stderr, flush=True)
-    losses, draws = program(key_data, dynamic)
-    elbo = -np.asarray(losses, dtype=float)
-    if progress:
-        print(f"ADVI ({guide}): done in {time.perf_counter() - compiled:.2f} s", file=sys.stderr, flush=True)
+    with status(f"ADVI ({guide}): {num_steps} optimization steps", progress):
+        losses, draws = program(key_data, dynamic)
+        elbo = -np.asarray(losses, dtype=float)
     findings = _elbo_findings(elbo, num_steps)
     notes = ()
     if guide == "meanfield":

@@ -53,26 +53,55 @@ def _figure(collection: Any, title: str):
     return figure
 
 
-def plot_trace(posterior: Any, var_names: list[str] | None = None, max_sites: int = 6):
-    """ArviZ trace plot (densities per chain, left; draws in order, right) of up to ``max_sites`` sites."""
+MAX_TRACE_ROWS = 8
+
+
+def _labelled(idata: Any, labels: dict[str, list[str]] | None) -> Any:
+    """``idata`` with the first non-chain, non-draw dimension of each site in ``labels`` named by those labels."""
+    if not labels:
+        return idata
+    data = idata.posterior.to_dataset()
+    for site, names in labels.items():
+        if site in data and data[site].ndim > 2 and data[site].shape[2] == len(names):
+            data = data.assign_coords({data[site].dims[2]: [str(name) for name in names]})
+    idata = idata.copy()
+    idata["posterior"] = data
+    return idata
+
+
+def plot_trace(
+    posterior: Any, var_names: list[str] | None = None, max_sites: int = 6, labels: dict[str, list[str]] | None = None
+):
+    """ArviZ trace plot (densities per chain, left; draws in order, right) of up to ``max_sites`` sites.
+
+    Up to ``MAX_TRACE_ROWS`` scalar components get a row each, labelled (``beta age``); more are
+    overlaid per site. ``labels`` names the entries of vector sites, e.g. ``{"beta": ["age", "dose"]}``
+    (column names, not 0, 1).
+    """
     from arviz_plots import plot_trace_dist
 
     from bayeskit._arviz import quiet
 
-    idata = posterior.to_arviz()
+    idata = _labelled(posterior.to_arviz(), labels)
     names = (var_names or list(idata.posterior.data_vars))[:max_sites]
+    rows = sum(int(np.prod(idata.posterior[name].shape[2:])) for name in names)
     with quiet():
-        collection = plot_trace_dist(idata, var_names=names, compact=True, backend="matplotlib")
+        collection = plot_trace_dist(idata, var_names=names, compact=rows > MAX_TRACE_ROWS, backend="matplotlib")
     return _figure(collection, f"trace ({posterior.method})")
 
 
-def plot_rank(posterior: Any, var_names: list[str] | None = None, max_panels: int = 8):
-    """ArviZ rank plot: per-chain ECDFs of pooled ranks, inside the band when the chains agree (Vehtari et al. 2021)."""
+def plot_rank(
+    posterior: Any, var_names: list[str] | None = None, max_panels: int = 8, labels: dict[str, list[str]] | None = None
+):
+    """ArviZ rank plot: per-chain ECDFs of pooled ranks, inside the band when the chains agree (Vehtari et al. 2021).
+
+    ``labels`` names the entries of vector sites, as in :func:`plot_trace`.
+    """
     from arviz_plots import plot_rank as _plot_rank
 
     from bayeskit._arviz import quiet
 
-    idata = posterior.to_arviz()
+    idata = _labelled(posterior.to_arviz(), labels)
     names = _components(idata, var_names, max_panels)
     with quiet():
         collection = _plot_rank(idata, var_names=names, backend="matplotlib")

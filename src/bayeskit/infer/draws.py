@@ -189,17 +189,17 @@ class DrawsPosterior:
 
         return plot_predictive_check(*self._replicate(key, site, num_samples), kind="posterior")
 
-    def plot_trace(self, var_names: list[str] | None = None):
-        """ArviZ trace plot of the draws (a matplotlib Figure)."""
+    def plot_trace(self, var_names: list[str] | None = None, labels: dict[str, list[str]] | None = None):
+        """ArviZ trace plot of the draws (a matplotlib Figure); ``labels`` name a vector site's entries."""
         from bayeskit.infer.checks import plot_trace
 
-        return plot_trace(self, var_names)
+        return plot_trace(self, var_names, labels=labels)
 
-    def plot_rank(self, var_names: list[str] | None = None):
-        """ArviZ rank plot: flat per-chain histograms when the chains agree (a matplotlib Figure)."""
+    def plot_rank(self, var_names: list[str] | None = None, labels: dict[str, list[str]] | None = None):
+        """ArviZ rank plot: flat per-chain histograms when the chains agree; ``labels`` as in ``plot_trace``."""
         from bayeskit.infer.checks import plot_rank
 
-        return plot_rank(self, var_names)
+        return plot_rank(self, var_names, labels=labels)
 
     def log_likelihood(self) -> dict[str, np.ndarray]:
         """Pointwise log-likelihood ``(chain, draw, *obs_shape)`` of every observed site (for WAIC and LOO)."""

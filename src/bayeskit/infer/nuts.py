@@ -11,7 +11,7 @@ import numpy as np
 from bayeskit._progress import progress_bar, status
 from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
-from bayeskit.infer._program import Program, get_program, split_arguments
+from bayeskit.infer._program import Program, get_program, is_cached, split_arguments
 from bayeskit.infer.checkpoint import CheckpointError, fingerprint, read_checkpoint, write_checkpoint
 from bayeskit.infer.diagnostics import check_inference_data
 from bayeskit.infer.draws import DrawsPosterior
@@ -57,9 +57,11 @@ def nuts(
     model
         A NumPyro model function.
     *args, **kwargs
-        Passed to ``model`` (data, observed values). Arrays are traced, so a second
-        call with new data of the same shapes reuses the compiled program
-        (``timings["compile_s"]`` is then 0); other values (ints, None) are static.
+        Passed to ``model`` (data, observed values). Arrays and numbers are traced,
+        so a second call with new data of the same shapes reuses the compiled program
+        (``timings["compile_s"]`` is then 0); other values (strings, None, bools) are
+        static, and so are numbers when the model needs one as a Python value (a plate
+        size), which is found out on the first call.
     key
         A JAX PRNG key (required: randomness is never defaulted).
     num_chains, num_warmup, num_samples
@@ -127,7 +129,9 @@ def nuts(
                     f"checkpoint {checkpoint} belongs to a different run (model, settings, data or key differ); "
                     "pass another checkpoint path, or delete it to start over."
                 )
-    with status("compiling the model (once per model, settings and data shapes)", progress):
+    traced, traced_spec = split_arguments(args, kwargs, numbers=model not in _STATIC_NUMBERS)
+    ready = is_cached("nuts", model, traced_spec, traced, settings)  # then nothing is compiled: no message
+    with status("compiling the model (once per model, settings and data shapes)", progress and not ready):
         program, cached, dynamic = _program(model, args, kwargs, settings)
     run = _Run(program, dynamic, num_warmup, num_samples, compile_s=0.0 if cached else program.compile_s)
     state = program.init(jax.random.split(key_data, num_chains), dynamic)

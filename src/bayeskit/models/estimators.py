@@ -474,7 +474,8 @@ class HierarchicalRegression(BayesianGLM):
             if pooling != self.pooling:  # the comparison fits: labelled, and never in the chosen fit's checkpoint
                 number = others.index(pooling) + 1
                 params["checkpoint"] = None
-                params["progress"] = self.progress and f"{pooling} pooling (comparison {number} of {len(others)})"
+                name = "no" if pooling == "none" else pooling
+                params["progress"] = self.progress and f"{name} pooling (comparison {number} of {len(others)})"
             fits[pooling] = HierarchicalRegression(**params).fit(X, y, groups)
         chosen = fits[self.pooling]
         self.__dict__.update({k: v for k, v in chosen.__dict__.items() if k.endswith("_")})
@@ -525,7 +526,8 @@ class HierarchicalRegression(BayesianGLM):
         axis.set_xticks([0, 1], ["no pooling", "partial pooling"])
         axis.set_ylabel("group intercept at mean features (posterior mean)")
         axis.set_title("shrinkage: marker size = group size")
-        axis.legend(fontsize=8)
+        axis.set_xlim(-0.25, 1.25)
+        axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)  # beside the points
         return figure
 
 

@@ -38,8 +38,10 @@ def _reliability_figure(models: dict[str, tuple[np.ndarray, np.ndarray]], n_bins
         )
         axis.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
         for x, y, count in zip(centres[filled], table["accuracy"][filled], table["count"][filled], strict=True):
-            axis.text(x, min(y + 0.02, 0.97), str(count), ha="center", fontsize=6, rotation=90)
-        axis.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence (top-label)", ylabel="accuracy", title=name)
+            axis.text(x, y + 0.02, str(count), ha="center", va="bottom", fontsize=6, rotation=90)
+        # headroom above 1 so that the count over a full bar is never cut (the labels are rows per bin)
+        axis.set(xlim=(0, 1), ylim=(0, 1.18), xlabel="confidence (top-label)", ylabel="accuracy", title=name)
+        axis.set_yticks(np.linspace(0, 1, 6))
         axis.legend(fontsize=7, loc="upper left")
     figure.tight_layout()
     return figure

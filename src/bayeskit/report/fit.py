@@ -64,8 +64,11 @@ def add_fit_sections(report: Report, source: str, roles: dict[str, Any], model: 
     report.figure(_interval_figure(table), "Posterior means with 95% intervals (sampling-scale parameters hidden).")
     if roles["method"] != "exact":
         names = [n for n in ("beta", "sigma", "tau", "mu_alpha", "nu", "intercept") if n in posterior.draws]
-        report.figure(posterior.plot_trace(names), "Trace plots: chains should overlap and look like noise.")
-        report.figure(posterior.plot_rank(names), "Rank plots: flat histograms when the chains agree.")
+        labels = {"beta": list(roles["features"])}  # the columns, not beta 0, 1, ...
+        report.figure(
+            posterior.plot_trace(names, labels=labels), "Trace plots: chains should overlap and look like noise."
+        )
+        report.figure(posterior.plot_rank(names, labels=labels), "Rank plots: flat histograms when the chains agree.")
     x, y = data
     figure, check = _predictive_figure(model, x, y)
     report.figure(figure, "Posterior predictive check: observed data (black) against replicated data sets.")

@@ -17,46 +17,54 @@ def track_figure(result: dict[str, Any]) -> Figure:
     """The path in the plane, and each coordinate against time with filtered and smoothed bands.
 
     The time panels show everything relative to the smoothed mean, so that bands a few
-    metres wide stay visible on a track kilometres long.
+    metres wide stay visible on a track kilometres long. The smoothed band is filled and
+    the filtered one drawn as its two edges, so neither hides the other and no mixed
+    colour appears where they overlap. The plane is on the left, the coordinates stacked
+    on the right, at a size whose text stays readable on the page.
     """
     fit, truth, time = result["_fit"], result["_truth"], result["_time"]
     columns = result["columns"]
     dims = len(columns)
-    panels_count = dims + (dims >= 2)
-    figure = Figure(figsize=(4.6 * panels_count, 4.2), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, panels_count))
+    rows = [[("plane" if dims >= 2 else c), c] for c in columns] if dims >= 2 else [[columns[0]]]
+    figure = Figure(figsize=(11, max(4.5, 3.0 * dims)), layout="constrained")
+    axes = figure.subplot_mosaic(rows, width_ratios=[1, 1.4] if dims >= 2 else None)
     if dims >= 2:
-        plane, panels = axes[0], axes[1:]
+        plane = axes["plane"]
         plane.plot(fit.positions[:, 0], fit.positions[:, 1], ".", color="0.6", markersize=3, label="detections")
         if truth is not None:
             plane.plot(truth[:, 0], truth[:, 1], "-", color="k", linewidth=1, label="true path")
-        plane.plot(fit.filtered.means[:, 0], fit.filtered.means[:, 1], color="C1", linewidth=1, label="filtered")
-        plane.plot(fit.smoothed.means[:, 0], fit.smoothed.means[:, 1], color="C0", linewidth=1.5, label="smoothed")
+        plane.plot(fit.filtered.means[:, 0], fit.filtered.means[:, 1], "--", color="C1", linewidth=1, label="filtered")
+        plane.plot(fit.smoothed.means[:, 0], fit.smoothed.means[:, 1], color="C0", linewidth=1.8, label="smoothed")
         plane.set(xlabel=columns[0], ylabel=columns[1], title="Track")
-        plane.set_aspect("equal", adjustable="box")
-        plane.legend(fontsize=7)
-    else:
-        panels = axes
+        plane.set_aspect("equal", adjustable="datalim")
+        plane.legend(fontsize=9, loc="best")
     label = f"{100 * result['prob']:g}%"
     centre = fit.smoothed.means
-    for i, axis in enumerate(panels):
-        for kind, estimate, color in (("filtered", fit.filtered, "C1"), ("smoothed", fit.smoothed, "C0")):
-            low, high = estimate.interval(result["prob"])
-            axis.fill_between(
-                time,
-                low[:, i] - centre[:, i],
-                high[:, i] - centre[:, i],
-                color=color,
-                alpha=0.3,
-                label=f"{kind} {label} band",
-            )
+    for i, column in enumerate(columns):
+        axis = axes[column]
+        low, high = fit.smoothed.interval(result["prob"])
+        axis.fill_between(
+            time,
+            low[:, i] - centre[:, i],
+            high[:, i] - centre[:, i],
+            color="C0",
+            alpha=0.3,
+            linewidth=0,
+            label=f"smoothed {label} band",
+        )
+        low, high = fit.filtered.interval(result["prob"])
+        axis.plot(time, low[:, i] - centre[:, i], "--", color="C1", linewidth=1, label=f"filtered {label} band")
+        axis.plot(time, high[:, i] - centre[:, i], "--", color="C1", linewidth=1)
         residual = fit.positions[:, i] - centre[:, i]
-        axis.plot(time, residual, ".", color="0.5", markersize=2, label="detection")
+        axis.plot(time, residual, ".", color="0.45", markersize=2.5, label="detection")
         if truth is not None:
             axis.plot(time, truth[:, i] - centre[:, i], color="k", linewidth=1, label="truth")
-        axis.set(xlabel="time", ylabel=f"{columns[i]} minus smoothed mean", title=f"{columns[i]}: bands over time")
+        axis.set(ylabel=f"{column} minus smoothed mean", title=f"{column} over time")
         axis.set_ylim(*(1.3 * np.nanpercentile(residual, [0.5, 99.5])))
-    panels[0].legend(fontsize=7)
+        if i == dims - 1:
+            axis.set_xlabel("time")
+    handles, names = axes[columns[0]].get_legend_handles_labels()
+    figure.legend(handles, names, fontsize=9, ncols=len(names), loc="outside lower right")  # off the data
     return figure
 
 
@@ -78,7 +86,11 @@ def add_track_sections(report: Report, result: dict[str, Any]) -> Report:
         table = pd.DataFrame(
             {
                 "RMSE": [check["rmse_raw"], check["rmse_filtered"], check["rmse_smoothed"]],
-                f"{100 * result['prob']:g}% coverage": [np.nan, check["coverage_filtered"], check["coverage_smoothed"]],
+                f"{100 * result['prob']:g}% coverage": [
+                    "(no band)",
+                    f"{check['coverage_filtered']:.3f}",
+                    f"{check['coverage_smoothed']:.3f}",
+                ],
             },
             index=["raw detections", "filtered", "smoothed"],
         )

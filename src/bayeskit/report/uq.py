@@ -28,6 +28,61 @@ def _intervals_figure(x: pd.DataFrame, y: np.ndarray, predictive: Any) -> Figure
     return figure
 
 
+def _grid_figure(model: Any, train: tuple[pd.DataFrame, np.ndarray], feature: str) -> Figure:
+    """The predictive along ``feature`` on a grid that runs through every gap in the training rows.
+
+    The other features sit at their training medians. Bands: the total 95% predictive
+    interval, and inside it the parts from the noise alone (aleatoric) and from the model's
+    uncertainty alone (epistemic), each as mean +/- 1.96 sd. Stretches of the grid more than
+    three median spacings from any training row are shaded: there the epistemic part should grow.
+    """
+    x, y = train
+    values = x[feature].to_numpy()
+    low, high = values.min(), values.max()
+    pad = 0.15 * (high - low)
+    grid = np.linspace(low - pad, high + pad, 400)
+    points = pd.DataFrame({name: np.full(grid.size, x[name].median()) for name in x.columns})
+    points[feature] = grid
+    on_grid = model.predictive(points)
+    parts = on_grid.decompose()
+    mean = on_grid.mean()
+    figure = Figure(figsize=(9, 4.2), layout="constrained")
+    axis = figure.subplots()
+    ordered = np.sort(values)
+    spacing = np.median(np.diff(ordered)) if ordered.size > 1 else 1.0
+    distance = np.abs(grid[:, None] - ordered[None, :]).min(axis=1)
+    axis.fill_between(
+        grid,
+        0,
+        1,
+        where=distance > 3 * spacing,
+        transform=axis.get_xaxis_transform(),
+        color="0.92",
+        label="no training rows",
+    )
+    for sd, colour, label in (
+        (np.sqrt(parts.total), "C0", "total 95%"),
+        (np.sqrt(parts.aleatoric), "C2", "aleatoric part (noise)"),
+        (np.sqrt(parts.epistemic), "C3", "epistemic part (model)"),
+    ):
+        alpha = 0.18 if label.startswith("total") else 0.35
+        axis.fill_between(grid, mean - 1.96 * sd, mean + 1.96 * sd, color=colour, alpha=alpha, linewidth=0, label=label)
+    axis.plot(grid, mean, color="C0", linewidth=1.5, label="predictive mean")
+    gap = distance > 3 * spacing
+    inside = (grid > low) & (grid < high)
+    epistemic = np.sqrt(parts.epistemic)
+    if (gap & inside).any():  # say what the model did between the data, where the shading is
+        axis.set_title(
+            f"epistemic sd in the gap {epistemic[gap & inside].mean():.3g} vs {epistemic[~gap & inside].mean():.3g} "
+            "over the data",
+            fontsize=10,
+        )
+    axis.plot(values, y, ".", color="k", markersize=2.5, alpha=0.6, label="training rows")
+    axis.set(xlabel=f"{feature} (other features at their medians)", ylabel="prediction", xlim=(grid[0], grid[-1]))
+    axis.legend(fontsize=8, loc="upper left", ncols=2)
+    return figure
+
+
 def _decomposition_figure(x: pd.DataFrame, predictive: Any) -> Figure:
     feature = x.columns[0]
     order = np.argsort(x[feature].to_numpy())
@@ -149,6 +204,14 @@ def add_uq_sections(report: Report, result: dict[str, Any]) -> Report:
     report.table(pd.DataFrame({"value": result["metrics"]}))
     if result["task"] == "classification":
         return _add_classification(report, result)
+    if "_train" in result:
+        report.figure(
+            _grid_figure(result["_model"], result["_train"], x.columns[0]),
+            f"The predictive along {x.columns[0]} through the whole range, gaps in the training rows included "
+            "(shaded). A model that knows what it does not know widens its epistemic band where there are no "
+            "training rows, and the aleatoric band does not follow; networks often widen only outside the data "
+            "and interpolate confidently across a gap, and the title says which happened here.",
+        )
     report.figure(_intervals_figure(x, y, predictive), f"Held-out rows against the 95% interval, by {x.columns[0]}.")
     report.figure(
         _decomposition_figure(x, predictive),
