@@ -71,7 +71,7 @@ def test_quantile_levels_from_column_names():
         ("a,b\n1,2\n", [], "could not tell the columns apart"),
         ("label,p_0,p_1\n0,0.5,0.5\n", ["--label-col", "nope"], "column 'nope' (from --label-col) is not in the file"),
         ("label,p_0,p_1\n0,0.5,0.5\n", ["--task", "ranking"], "unknown task 'ranking'"),
-        ("label,p_0,p_1\n0,0.5,0.5\n", ["--recalibrate"], "--recalibrate needs at least 20 rows"),
+        ("label,p_0,p_1\n0,0.5,0.5\n1,0.4,0.6\n", ["--recalibrate"], "--recalibrate needs at least 20 rows"),
         ("", [], "is empty"),
         ("y,q05,q95\n1,2,1\n", [], "must not decrease with the level; line 2"),
         (

@@ -77,7 +77,7 @@ def test_optimize_keeps_its_study(tmp_path):
 )
 def test_long_commands_exit_130_and_say_so(args):
     process = start(*args)
-    time.sleep(4.0)  # both run for minutes
+    time.sleep(2.5)  # both run for minutes
     code, _, err = interrupt(process)
     assert code == 130, err
     assert "interrupted: nothing was saved" in err and "Traceback" not in err

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from .test_cli import bayeskit
+from .test_fit_cli import bayeskit_in_process
 
 
 @pytest.fixture()
@@ -47,15 +48,15 @@ def test_what_can_be_fitted_but_should_not_is_warned_about(tmp_path):
     x = rng.normal(size=12)
     frame = pd.DataFrame({"y": 2 * x + rng.normal(size=12), "x": x, "const": 5.0, "id": [f"r{i}" for i in range(12)]})
     frame.to_csv(path, index=False)
-    result = bayeskit("fit", str(path), "--target", "y", "--features", "x,const", "--json")
+    result = bayeskit("fit", str(path), "--target", "y", "--features", "x,const", "--json")  # the entry point
     assert result.returncode == 0, result.stderr
     assert "feature 'const' is constant (5 in every row)" in result.stderr
     assert any("'const' is constant" in w for w in json.loads(result.stdout)["warnings"])
     tiny = tmp_path / "tiny.csv"
     frame.iloc[:3].to_csv(tiny, index=False)
-    few = bayeskit("fit", str(tiny), "--target", "y", "--features", "x,const")
-    assert few.returncode == 0 and "3 rows for 3 coefficients" in few.stderr
-    grouped = bayeskit(
+    few = bayeskit_in_process("fit", str(tiny), "--target", "y", "--features", "x,const")
+    assert few.exit_code == 0 and "3 rows for 3 coefficients" in few.stderr
+    grouped = bayeskit_in_process(
         "fit",
         str(path),
         "--target",
@@ -65,15 +66,14 @@ def test_what_can_be_fitted_but_should_not_is_warned_about(tmp_path):
         "--group",
         "id",
         "--warmup",
-        "20",
+        "30",
         "--samples",
-        "20",
+        "30",
         "--chains",
         "1",
         "--json",
     )
-    assert grouped.returncode == 0, grouped.stderr
-    assert "has a different level in every row (12 levels for 12 rows)" in grouped.stderr
+    assert "has a different level in every row (12 levels for 12 rows)" in grouped.stderr, grouped.stderr
 
 
 def test_calibrate_states_a_verdict(tmp_path):
@@ -84,15 +84,15 @@ def test_calibrate_states_a_verdict(tmp_path):
     y = rng.normal(size=400)
     path = tmp_path / "pred.csv"
     pd.DataFrame({"y": y, "mean": 0.0, "std": 1.0}).to_csv(path, index=False)
-    good = bayeskit("calibrate", str(path), "--json")
+    good = bayeskit_in_process("calibrate", str(path), "--json")
     verdicts = json.loads(good.stdout)["verdicts"]
     assert verdicts["model"].startswith("calibrated: every interval covers its level")
     pd.DataFrame({"y": y, "mean": 0.0, "std": 0.5}).to_csv(path, index=False)
-    narrow = json.loads(bayeskit("calibrate", str(path), "--json").stdout)["verdicts"]["model"]
+    narrow = json.loads(bayeskit_in_process("calibrate", str(path), "--json").stdout)["verdicts"]["model"]
     assert narrow.startswith("miscalibrated:") and "too narrow" in narrow
     small = tmp_path / "small.csv"
     pd.DataFrame({"y": y[:30], "mean": 0.0, "std": 1.0}).to_csv(small, index=False)
-    assert "only 30 predictions" in bayeskit("calibrate", str(small)).stderr
+    assert "only 30 predictions" in bayeskit_in_process("calibrate", str(small)).stderr
 
 
 def test_abbreviation_is_deterministic_and_never_ambiguous():
@@ -152,11 +152,10 @@ def test_nothing_is_written_that_was_not_asked_for(tmp_path):
         (("demo", "--out", "missing/out"), "--out"),
     ],
 )
-def test_a_missing_parent_folder_is_an_error_not_created(tmp_path, args, option):
-    result = subprocess.run(
-        [sys.executable, "-m", "bayeskit", *args], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 2, result.stderr
+def test_a_missing_parent_folder_is_an_error_not_created(tmp_path, monkeypatch, args, option):
+    monkeypatch.chdir(tmp_path)
+    result = bayeskit_in_process(*args)  # refused before any work, so in process is as good as the entry point
+    assert result.exit_code == 2, result.stderr
     assert f"`{option}`" in result.stderr and "the folder 'missing' does not exist" in result.stderr
     assert not (tmp_path / "missing").exists()
 
@@ -167,7 +166,7 @@ def test_the_ab_table_states_expected_loss_in_the_unit_of_its_sentence():
     text = " ".join(result.stdout.split())
     assert "0.205%" in text and "costs an expected 0.205% of the control's mean" in text  # table = sentence
     assert "P(ROPE): the probability that the arm's lift over the control is within +/-1%" in text
-    arms = json.loads(bayeskit("ab", "--json").stdout)["arms"]
+    arms = json.loads(bayeskit_in_process("ab", "--json").stdout)["arms"]
     button = next(arm for arm in arms if arm["name"] == "new_button")
     assert round(100 * button["expected_loss_relative"], 3) == 0.205
 
@@ -180,14 +179,31 @@ def test_a_bad_checkpoint_is_refused_before_anything_compiles(tmp_path):
     assert "compiling the model" not in result.stderr  # a fresh process: the model was never compiled
 
 
-def test_long_stages_are_labelled(capsys):
+def test_long_stages_are_labelled(capsys, monkeypatch):
+    """The pooling comparison's extra fits are labelled runs, and a labelled bar or stage prints its label."""
     import pandas as pd
 
+    from bayeskit._progress import progress_bar, status
     from bayeskit.models import HierarchicalRegression
 
-    rng = np.random.default_rng(0)
-    x = pd.DataFrame({"x": rng.normal(size=40), "g": np.repeat(["a", "b", "c", "d"], 10)})
-    y = x["x"].to_numpy() + rng.normal(size=40)
-    HierarchicalRegression(group="g", method="advi", num_steps=200, key=0, progress=True).fit_pooling_comparison(x, y)
+    seen = []
+
+    def record(self, X, y, groups=None):
+        seen.append((self.pooling, self.progress, self.checkpoint))
+        return self
+
+    monkeypatch.setattr(HierarchicalRegression, "fit", record)
+    model = HierarchicalRegression(group="g", progress=True, checkpoint="run.ckpt")
+    model.fit_pooling_comparison(pd.DataFrame({"x": [0.0], "g": ["a"]}), [0.0])  # recorded, not fitted
+    assert seen == [
+        ("partial", True, "run.ckpt"),
+        ("complete", "complete pooling (comparison 1 of 2)", None),  # never the chosen fit's checkpoint
+        ("none", "no pooling (comparison 2 of 2)", None),
+    ]
+    with progress_bar("warmup", 3, "no pooling (comparison 2 of 2)") as advance:
+        advance(3, description="sampling")
+    with status("compiling the model", "complete pooling (comparison 1 of 2)"):
+        pass
     err = capsys.readouterr().err
-    assert "complete pooling (comparison 1 of 2)" in err and "no pooling (comparison 2 of 2)" in err
+    assert "no pooling (comparison 2 of 2): sampling" in err
+    assert "complete pooling (comparison 1 of 2): compiling the model" in err

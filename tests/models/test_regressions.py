@@ -133,7 +133,9 @@ def test_hierarchical_regression_is_healthy_and_shrinks(grunfeld_fit):
         warnings.simplefilter("error")  # a healthy fit's summary carries no banner
         summary = model.summary()
     assert "alpha[IBM]" in summary.index and "log_value" in summary.index
-    assert len(model.plot_shrinkage().axes) == 1
+    axis = model.plot_shrinkage().axes[0]
+    anchor = axis.get_legend().get_bbox_to_anchor().transformed(axis.transAxes.inverted())
+    assert anchor.x0 >= 1.0  # the legend sits beside the axes, never over the points
 
 
 def test_hierarchical_predictions_for_seen_and_new_groups(grunfeld_fit):

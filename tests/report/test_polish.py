@@ -30,18 +30,3 @@ def test_the_track_report_has_no_nan_cell_and_readable_panels():
     panel = figure.axes[1]
     filled = [c for c in panel.collections if c.get_label().startswith("smoothed")]
     assert len(filled) == 1  # one filled band; the filtered band is drawn as edges, so no colours mix
-
-
-def test_the_shrinkage_legend_sits_beside_the_points():
-    import pandas as pd
-
-    from bayeskit.models import HierarchicalRegression
-
-    rng = np.random.default_rng(0)
-    groups = np.repeat(["a", "b", "c", "d"], 15)
-    x = pd.DataFrame({"x": rng.normal(size=60), "g": groups})
-    y = x["x"].to_numpy() + np.repeat(rng.normal(size=4), 15) + rng.normal(size=60)
-    model = HierarchicalRegression(group="g", method="advi", num_steps=300, key=0).fit_pooling_comparison(x, y)
-    axis = model.plot_shrinkage().axes[0]
-    anchor = axis.get_legend().get_bbox_to_anchor().transformed(axis.transAxes.inverted())
-    assert anchor.x0 >= 1.0  # outside the axes, to the right

@@ -306,7 +306,7 @@ def print_fit(console: Any, source: str, roles: dict[str, Any], model: Any) -> N
             out.add_row(names[name], *cells)
         return out, Measurement.get(console, console.options.update(max_width=10_000), out).maximum
 
-    longest = max(map(len, rows), default=9)
+    longest = max([12, *map(len, rows)])
     for limit in range(longest, 11, -1):  # shorten long group labels in the middle, never below 12 characters
         out, needed = build(limit)
         if needed <= console.width:
