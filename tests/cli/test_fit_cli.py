@@ -88,6 +88,7 @@ def test_checkpoint_and_resume_from_the_command_line(tmp_path):
     again = bayeskit_in_process(*args)  # the finished checkpoint is reused: same draws, no sampling
     assert json.loads(again.stdout)["summary"] == json.loads(first.stdout)["summary"]
     assert json.loads(again.stdout)["timings"]["sampling_s"] == 0.0
+    assert f"resumed from the checkpoint {str(checkpoint)!r}: 200 of 200 transitions" in again.stderr
     checkpoint.write_bytes(checkpoint.read_bytes()[:-10])
     corrupt = bayeskit_in_process(*args)
     assert corrupt.exit_code == 2 and "corrupt" in corrupt.stderr

@@ -37,8 +37,8 @@ def test_classification_of_a_continuous_target_is_refused_before_training(contin
 def test_one_row_files_are_refused(tmp_path, command, content):
     path = tmp_path / "one.csv"
     path.write_text(content)
-    result = bayeskit(command, str(path), *(("--target", "y") if command == "fit" else ()))
-    assert result.returncode == 2, result.stderr
+    result = bayeskit_in_process(command, str(path), *(("--target", "y") if command == "fit" else ()))
+    assert result.exit_code == 2, result.stderr
     assert "has 1 " in result.stderr and "at least 2" in result.stderr
 
 
@@ -161,8 +161,8 @@ def test_a_missing_parent_folder_is_an_error_not_created(tmp_path, monkeypatch, 
 
 
 def test_the_ab_table_states_expected_loss_in_the_unit_of_its_sentence():
-    result = bayeskit("ab")
-    assert result.returncode == 0, result.stderr
+    result = bayeskit_in_process("ab")
+    assert result.exit_code == 0, result.stderr
     text = " ".join(result.stdout.split())
     assert "0.205%" in text and "costs an expected 0.205% of the control's mean" in text  # table = sentence
     assert "P(ROPE): the probability that the arm's lift over the control is within +/-1%" in text
