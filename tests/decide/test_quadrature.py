@@ -49,9 +49,12 @@ def test_prob_greater_other_families_match_scipy_quad(b, a):
     assert float(prob_greater(b, a)[0]) == pytest.approx(reference, abs=1e-9)
 
 
-def test_expected_max_matches_double_integration():
+def test_expected_max_matches_an_independent_integral():
+    """E[max(A, B)] = int_0^1 (1 - F_A(t) F_B(t)) dt for variables on [0, 1]: a formula the engine does not use
+    (it integrates over the narrower arm's quantiles), checked by adaptive quadrature (the double integral of
+    max(x, y) f_A(x) f_B(y) gives the same value, 13 s slower)."""
     a, b = stats.beta(20, 180), stats.beta(12, 90)
-    reference, _ = integrate.dblquad(lambda y, x: max(x, y) * a.pdf(x) * b.pdf(y), 0, 0.5, 0, 0.5, epsabs=1e-13)
+    reference, _ = integrate.quad(lambda t: 1.0 - a.cdf(t) * b.cdf(t), 0.0, 1.0, epsabs=1e-14, limit=500)
     assert float(expected_max(a, b)[0]) == pytest.approx(reference, abs=1e-9)
 
 
