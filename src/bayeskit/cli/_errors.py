@@ -20,6 +20,21 @@ def on_interrupt(message: str) -> None:
     _saved_on_interrupt[0] = message
 
 
+def interrupted(signum: int = 0, frame: Any = None) -> None:
+    """SIGINT handler of the ``bayeskit`` command: say what was kept and end now, with exit code 130.
+
+    Python's own handler raises KeyboardInterrupt wherever the main thread happens to be, and
+    there it can be swallowed (inside a garbage-collection callback of XLA, a ``__del__``), so
+    that a run went on after Ctrl-C. Ending at once loses nothing: checkpoints and reports are
+    replaced atomically and every finished trial is a committed SQLite transaction.
+    """
+    try:
+        print(f"\ninterrupted: {_saved_on_interrupt[0]}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+    finally:
+        os._exit(EXIT_INTERRUPTED)
+
+
 class BadInput(Exception):
     """User input the command cannot use; reported in one line, exit code 2."""
 

@@ -531,12 +531,17 @@ def _print_ab_summary(console, result: dict) -> None:
 def run() -> None:
     """Console-script entry point (usage errors exit 2 through Typer; see ``handle_errors``).
 
-    After an interrupt (exit 130, reported by ``handle_errors``) the process ends at once, without
-    the interpreter's teardown, which can crash while XLA threads are still compiling; every file
-    bayeskit writes is complete by then (atomic renames, committed SQLite transactions).
+    Ctrl-C ends the process at once through :func:`~bayeskit.cli._errors.interrupted` (exit 130,
+    saying what was kept), without the interpreter's teardown, which can crash while XLA threads
+    are still compiling. A SIGINT that the shell set to be ignored (a background job) stays ignored.
     """
     import os
+    import signal
 
+    from bayeskit.cli._errors import interrupted
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupted)
     try:
         app()
     except SystemExit as done:
