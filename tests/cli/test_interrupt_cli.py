@@ -1,7 +1,7 @@
 """Ctrl-C through the real `bayeskit` entry point: every command says what it kept and exits 130.
 
 Each test waits for a condition (a checkpoint or study on disk) or for a run that lasts far longer than the
-wait, then sends SIGINT as a terminal would (the child gets Python's default SIGINT handling back)."""
+wait, then sends SIGINT as a terminal would."""
 
 import signal
 import sqlite3
@@ -11,15 +11,17 @@ import time
 
 import pytest
 
+# The console script's entry point, with SIGINT handled as in a terminal even when this test runs as a
+# background job (whose children start with SIGINT ignored); no preexec_fn, so no fork of a JAX process.
+ENTRY = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv = ['bayeskit', *sys.argv[1:]]; from bayeskit.cli.main import run; run()"
+)
+
 
 def start(*args, cwd=None):
     return subprocess.Popen(
-        [sys.executable, "-m", "bayeskit", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=cwd,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        [sys.executable, "-c", ENTRY, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
     )
 
 
