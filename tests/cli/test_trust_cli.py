@@ -207,3 +207,17 @@ def test_long_stages_are_labelled(capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "no pooling (comparison 2 of 2): sampling" in err
     assert "complete pooling (comparison 1 of 2): compiling the model" in err
+
+
+def test_the_demo_summary_uses_the_same_unit_as_its_sentence():
+    from rich.console import Console
+
+    from bayeskit.cli.main import _print_ab_summary
+    from bayeskit.decide import ab_test_binary
+
+    result = ab_test_binary(["control", "B"], [9580, 9745], [448, 527]).to_dict()
+    console = Console(record=True, width=120)
+    _print_ab_summary(console, result)
+    text = console.export_text()
+    loss = next(arm for arm in result["arms"] if arm["name"] == "B")["expected_loss_relative"]
+    assert "% of control" in text and f"{loss:.3%}" in text

@@ -519,10 +519,12 @@ def _print_ab_summary(console, result: dict) -> None:
     from rich.table import Table
 
     table = Table(title="A/B test (bundled data, exact)")
-    for column in ("arm", "mean", "P(best)", "expected loss"):
+    for column in ("arm", "mean", "P(best)", "exp. loss (% of control)"):
         table.add_column(column, justify="left" if column == "arm" else "right")
     for arm in result["arms"]:
-        table.add_row(arm["name"], f"{arm['mean']:.4f}", f"{arm['prob_best']:.3f}", f"{arm['expected_loss']:.2g}")
+        loss = arm["expected_loss_relative"]  # the unit of the decision's sentence below
+        shown = f"{loss:.3%}" if loss is not None else f"{arm['expected_loss']:.2g}"
+        table.add_row(arm["name"], f"{arm['mean']:.4f}", f"{arm['prob_best']:.3f}", shown)
     console.print(table)
     arm = f" {result['decision_arm']!r}" if result["decision_arm"] else ""
     console.print(f"decision: [bold]{result['decision']}{arm}[/bold]. {result['reason']}")
