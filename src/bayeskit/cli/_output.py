@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["jsonable", "print_json", "stderr_console", "stdout_console"]
+__all__ = ["jsonable", "print_json", "print_warnings", "stderr_console", "stdout_console"]
 
 
 def stdout_console():
@@ -23,6 +23,14 @@ def stderr_console():
     from rich.console import Console
 
     return Console(stderr=True, soft_wrap=True)
+
+
+def print_warnings(warnings: list[str]) -> None:
+    """Each warning on its own stderr line, as ``warning: ...`` (the JSON output carries them too)."""
+    if warnings:
+        console = stderr_console()
+        for warning in warnings:
+            console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
 def jsonable(value: Any) -> Any:

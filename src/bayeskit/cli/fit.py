@@ -127,11 +127,10 @@ def load_and_fit(request: FitRequest) -> tuple[str, dict[str, Any], Any, tuple[A
                 f"`--group` column {group!r} has a single level ({labels.iloc[0]!r}): there is nothing to pool; "
                 "drop --group."
             )
-    if warnings and request.progress:
-        from bayeskit.cli._output import stderr_console
+    if request.progress:
+        from bayeskit.cli._output import print_warnings
 
-        for warning in warnings:
-            stderr_console().print(f"[yellow]warning:[/yellow] {warning}")
+        print_warnings(warnings)
     model = _estimator(request, method, group)
     with bad_input_on_value_errors():
         if request.pooling_comparison and group is not None:

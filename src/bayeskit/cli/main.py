@@ -156,7 +156,7 @@ def calibrate(
     report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
 ) -> None:
     """Check calibration: ECE, reliability, Brier/NLL (classification) or NLL, CRPS, coverage (regression)."""
-    from bayeskit.cli._output import print_json, stderr_console, stdout_console
+    from bayeskit.cli._output import print_json, print_warnings, stderr_console, stdout_console
     from bayeskit.cli.calibrate import load_and_evaluate
 
     check_output(report, "--report")
@@ -189,8 +189,7 @@ def calibrate(
         _print_metrics(console, f"Calibration check: {predictions.task} ({source})", results["summaries"])
         for name, text in results["verdicts"].items():
             console.print(f"verdict{'' if len(results['verdicts']) == 1 else f' ({name})'}: {text}")
-    for warning in results["warnings"]:
-        messages.print(f"[yellow]warning:[/yellow] {warning}")
+    print_warnings(results["warnings"])
     if report is not None:
         from bayeskit.report import Report
         from bayeskit.report.calibration import (

@@ -121,11 +121,10 @@ def run_uq(
     if len(y) < 20:
         raise BadInput(f"need at least 20 rows to train and hold out; got {len(y)}.")
     warnings = constant_columns(x)
-    if warnings and progress:
-        from bayeskit.cli._output import stderr_console
+    if progress:
+        from bayeskit.cli._output import print_warnings
 
-        for warning in warnings:
-            stderr_console().print(f"[yellow]warning:[/yellow] {warning}")
+        print_warnings(warnings)
     order = np.random.default_rng(seed).permutation(len(y))
     num_test = max(1, round(test_fraction * len(y)))
     test, train = np.sort(order[:num_test]), np.sort(order[num_test:])
