@@ -152,6 +152,7 @@ def test_a_noise_on_its_bound_is_reported_not_learned(tmp_path):
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
     assert not payload["trustworthy"] and payload["noise_learned"]["measurement"] is False
+    assert "measurement" in payload["noise_on_bound"]
     assert any(f.startswith("log measurement noise") for f in payload["findings"])
     assert "warning:" in result.stderr and "--measurement-noise" in result.stderr
     text = bayeskit_in_process("track", str(path))

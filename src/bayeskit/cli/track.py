@@ -113,9 +113,10 @@ def run_track(
         "process_noise": fit.process_noise,
         "measurement_noise": fit.measurement_noise,
         "noise_learned": {
-            "process": process_noise is None and not _stuck(findings, "process"),
-            "measurement": measurement_noise is None and not _stuck(findings, "measurement"),
+            "process": process_noise is None and "process_noise" not in fit.on_bound,
+            "measurement": measurement_noise is None and "measurement_noise" not in fit.on_bound,
         },
+        "noise_on_bound": [name.removesuffix("_noise") for name in fit.on_bound],
         "trustworthy": not findings,
         "findings": findings,
         "log_likelihood": fit.log_likelihood,
@@ -164,11 +165,6 @@ def to_json(result: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _stuck(findings: list[str], name: str) -> bool:
-    """Whether the fit reported the ``name`` noise level stuck on its bound."""
-    return any(finding.startswith(f"log {name} noise") for finding in findings)
-
-
 def print_track(console: Any, result: dict[str, Any]) -> None:
     """Rich tables: the fitted noise levels and the final state; the check against truth when present."""
     from rich.table import Table
@@ -181,7 +177,7 @@ def print_track(console: Any, result: dict[str, Any]) -> None:
     learned = result["noise_learned"]
     labels = {"process": "process noise (accel. density)", "measurement": "measurement noise (variance)"}
     for name, label in labels.items():
-        stuck = _stuck(result["findings"], name)
+        stuck = name in result["noise_on_bound"]
         how = " (ML)" if learned[name] else (" (on its bound: NOT learned)" if stuck else " (given)")
         table.add_row(label, f"{result[f'{name}_noise']:.4g}{how}")
     table.add_row("log-likelihood", f"{result['log_likelihood']:.2f}")

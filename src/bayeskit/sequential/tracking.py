@@ -93,6 +93,7 @@ class TrackFit:
     dt: float
     scale: float = 1.0
     findings: tuple[Finding, ...] = field(default=())
+    on_bound: tuple[str, ...] = ()  # "process_noise" / "measurement_noise": searched for, not learned
 
     @property
     def log_likelihood(self) -> float:
@@ -160,9 +161,10 @@ def fit_tracker(positions: Any, dt: float = 1.0, process_noise: float | None = N
     scale = _scale(positions)
     unit_mean, unit_cov = _diffuse_prior(positions / scale, dt)
     findings: tuple[Finding, ...] = ()
+    on_bound: tuple[str, ...] = ()
     if process_noise is None or measurement_noise is None:
         unit_fixed = {name: None if value is None else float(value) / scale**2 for name, value in fixed.items()}
-        learned, findings = _maximize_likelihood(positions / scale, dt, unit_mean, unit_cov, unit_fixed)
+        learned, findings, on_bound = _maximize_likelihood(positions / scale, dt, unit_mean, unit_cov, unit_fixed)
         fixed = {name: fixed[name] if fixed[name] is not None else learned[name] * scale**2 for name in fixed}
     initial_mean, initial_cov = unit_mean * scale, unit_cov * scale**2
     model = constant_velocity(dt, fixed["process_noise"], fixed["measurement_noise"], dims, initial_mean, initial_cov)
@@ -176,6 +178,7 @@ def fit_tracker(positions: Any, dt: float = 1.0, process_noise: float | None = N
         dt,
         scale,
         findings,
+        on_bound,
     )
 
 
@@ -187,10 +190,10 @@ def _negative_log_likelihood(log_noise, y, dt, initial_mean, initial_cov):
     return -kalman_filter(params._replace(initial_mean=initial_mean, initial_cov=initial_cov), y).log_likelihood
 
 
-def _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed) -> tuple[dict[str, float], tuple]:
+def _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed) -> tuple[dict[str, float], tuple, tuple]:
     """Maximum-likelihood noise levels; a level given in ``fixed`` is held there (L-BFGS-B bounds).
 
-    Returns the levels and a finding for each learned level that ended on a bound.
+    Returns the levels, a finding for each learned level that ended on a bound, and those levels' names.
     """
     differences = np.diff(positions, axis=0)
     start = {
@@ -214,10 +217,17 @@ def _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed) -> tup
 
         start_point = np.clip(np.log(start_point), *LOG_NOISE_BOUNDS)
         result = optimize.minimize(objective, start_point, jac=True, method="L-BFGS-B", bounds=bounds)
+    stuck = {
+        name: bound
+        for name, value in zip(names, result.x, strict=True)
+        if fixed[name] is None
+        for bound in LOG_NOISE_BOUNDS
+        if abs(value - bound) < 1e-3
+    }
     findings = tuple(
         Finding(
             check=f"log {name.replace('_', ' ')} (in units of the positions' spread squared)",
-            value=float(value),
+            value=float(result.x[names.index(name)]),
             threshold=float(bound),
             where="on the bound of its search",
             advice=(
@@ -228,10 +238,7 @@ def _maximize_likelihood(positions, dt, initial_mean, initial_cov, fixed) -> tup
             + f", so it is not learned; give it with --{name.replace('_', '-')} (or `{name}=`) from what you "
             "know of the sensor or the motion.",
         )
-        for name, value in zip(names, result.x, strict=True)
-        if fixed[name] is None
-        for bound in LOG_NOISE_BOUNDS
-        if abs(value - bound) < 1e-3
+        for name, bound in stuck.items()
     )
     learned = {n: float(np.exp(v)) if fixed[n] is None else fixed[n] for n, v in zip(names, result.x, strict=True)}
-    return learned, findings
+    return learned, findings, tuple(stuck)
