@@ -25,12 +25,14 @@ from bayeskit.decide._marginal import Marginal, as_marginal
 __all__ = [
     "compare_two",
     "difference_cdf",
+    "difference_cdf_of",
     "expected_max",
     "integrate_unit_interval",
     "narrow_first",
     "prob_best",
     "prob_greater",
     "ratio_cdf",
+    "ratio_cdf_of",
 ]
 
 _GL16 = np.polynomial.legendre.leggauss(16)
@@ -196,25 +198,60 @@ def prob_best(arms: Any, tolerance: float = 1e-7) -> tuple[np.ndarray, np.ndarra
     )
 
 
+def _either(condition: np.ndarray, if_true, if_false) -> np.ndarray:
+    """``np.where(condition, if_true(), if_false())``, evaluating one branch only when one suffices."""
+    if condition.all():
+        value = if_true()
+    elif not condition.any():
+        value = if_false()
+    else:
+        return np.where(condition, if_true(), if_false())
+    return np.broadcast_to(value, np.broadcast_shapes(value.shape, condition.shape))
+
+
+def ratio_cdf_of(arm: Any, control: Any):
+    """``r -> P(arm / control <= r)`` for positive independent arms, integrating over the narrower one.
+
+    The narrower arm's quantiles at the rule's nodes are computed once, so a root finder
+    that evaluates the CDF many times pays for them once.
+    """
+    narrow, wide, swapped = narrow_first(control, arm)  # narrow = control unless swapped
+    nodes, weights = _RULES[2]
+    q = narrow.ppf(_expand(nodes, np.ndim(narrow.params[0])))
+
+    def cdf(ratio: Any) -> np.ndarray:
+        r = np.asarray(ratio, dtype=float)
+        extra = max(r.ndim - np.ndim(narrow.params[0]), 0)
+        quantiles = q.reshape(q.shape[:1] + (1,) * extra + q.shape[1:])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # control narrow: E_c[F_arm(r c)]; arm narrow: P(c >= arm / r) = E_arm[S_c(arm / r)].
+            value = _either(swapped, lambda: wide.sf(quantiles / r), lambda: wide.cdf(quantiles * r))
+        return np.tensordot(weights, value, axes=1)
+
+    return cdf
+
+
 def ratio_cdf(arm: Any, control: Any, ratio: Any) -> np.ndarray:
     """``P(arm / control <= r)`` for positive independent arms, integrating over the narrower one."""
-    narrow, wide, swapped = narrow_first(control, arm)  # narrow = control unless swapped
-    r = np.asarray(ratio, dtype=float)
-    ndim = max(np.ndim(narrow.params[0]), r.ndim)
+    return ratio_cdf_of(arm, control)(ratio)
+
+
+def difference_cdf_of(arm: Any, control: Any):
+    """``d -> P(arm - control <= d)`` for independent arms (the narrower arm's quantiles computed once)."""
+    narrow, wide, swapped = narrow_first(control, arm)
     nodes, weights = _RULES[2]
-    q = narrow.ppf(_expand(nodes, ndim))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # control narrow: E_c[F_arm(r c)]; arm narrow: P(c >= arm / r) = E_arm[S_c(arm / r)].
-        value = np.where(swapped, wide.sf(q / r), wide.cdf(q * r))
-    return np.tensordot(weights, value, axes=1)
+    q = narrow.ppf(_expand(nodes, np.ndim(narrow.params[0])))
+
+    def cdf(difference: Any) -> np.ndarray:
+        d = np.asarray(difference, dtype=float)
+        extra = max(d.ndim - np.ndim(narrow.params[0]), 0)
+        quantiles = q.reshape(q.shape[:1] + (1,) * extra + q.shape[1:])
+        value = _either(swapped, lambda: wide.sf(quantiles - d), lambda: wide.cdf(quantiles + d))
+        return np.tensordot(weights, value, axes=1)
+
+    return cdf
 
 
 def difference_cdf(arm: Any, control: Any, difference: Any) -> np.ndarray:
     """``P(arm - control <= d)`` for independent arms, integrating over the narrower one."""
-    narrow, wide, swapped = narrow_first(control, arm)
-    d = np.asarray(difference, dtype=float)
-    ndim = max(np.ndim(narrow.params[0]), d.ndim)
-    nodes, weights = _RULES[2]
-    q = narrow.ppf(_expand(nodes, ndim))
-    value = np.where(swapped, wide.sf(q - d), wide.cdf(q + d))
-    return np.tensordot(weights, value, axes=1)
+    return difference_cdf_of(arm, control)(difference)

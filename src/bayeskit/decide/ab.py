@@ -32,10 +32,10 @@ from bayeskit.conjugate.gamma_poisson import counts_and_exposure
 from bayeskit.decide._marginal import Marginal, as_marginal
 from bayeskit.decide._quadrature import (
     compare_two,
-    difference_cdf,
+    difference_cdf_of,
     prob_best,
     prob_greater,
-    ratio_cdf,
+    ratio_cdf_of,
 )
 
 __all__ = [
@@ -211,18 +211,61 @@ def _settings(prob: float, threshold: float, rope: float) -> tuple[float, float,
 # ----------------------------------------------------------------------------------------------
 # The analysis over exact marginals
 # ----------------------------------------------------------------------------------------------
-def _solve_cdf(cdf, targets: np.ndarray, low: np.ndarray, high: np.ndarray, log_scale: bool) -> np.ndarray:
-    """Solve ``cdf(x) = target`` elementwise by bisection (in log space when ``log_scale``, for ratios)."""
-    low = np.log(np.maximum(low, 1e-300)) if log_scale else low
-    high = np.log(np.maximum(high, 1e-300)) if log_scale else high
-    low, high = np.broadcast_arrays(low, high)
-    low, high = np.array(low, dtype=float), np.array(high, dtype=float)
-    for _ in range(70):
-        middle = 0.5 * (low + high)
-        below = cdf(np.exp(middle) if log_scale else middle) < targets
-        low, high = np.where(below, middle, low), np.where(below, high, middle)
-    middle = 0.5 * (low + high)
-    return np.exp(middle) if log_scale else middle
+def _solve_cdf(cdf, targets: np.ndarray, low: np.ndarray, high: np.ndarray, guess: np.ndarray, spread: np.ndarray):
+    """Solve ``cdf(x) = target`` elementwise on the bracket ``[low, high]`` (Illinois regula falsi).
+
+    ``guess`` and ``spread`` (a normal approximation's quantile and sd) first tighten the
+    bracket where the CDF there allows; then regula falsi with the Illinois correction,
+    a bisection every fourth step, stops when the bracket is 1e-12 wide (relative) or the
+    residual is at rounding level (1e-14). The bracket always holds the root, so this is as
+    safe as bisection, in ~10 evaluations instead of 70.
+    """
+    shape = np.broadcast_shapes(np.shape(targets), np.shape(low), np.shape(high), np.shape(guess))
+    low, high = (np.array(np.broadcast_to(v, shape), dtype=float) for v in (low, high))
+    f_low, f_high = -np.broadcast_to(targets, shape).astype(float), 1.0 - np.broadcast_to(targets, shape)
+    for step in (-0.25, 0.25):  # tighten the bracket around the normal approximation
+        point = np.clip(guess + step * spread, low, high)
+        value = cdf(point) - targets
+        below, above = value < 0, value > 0
+        low, f_low = np.where(below & (point > low), point, low), np.where(below & (point > low), value, f_low)
+        high, f_high = np.where(above & (point < high), point, high), np.where(above & (point < high), value, f_high)
+    kept = np.zeros(shape, dtype=int)  # which end stayed last step: -1 low, +1 high
+    root = np.full(shape, np.nan)  # a point whose residual is at rounding level, once one is found
+    for iteration in range(200):
+        done = ~np.isnan(root) | ((high - low) <= 1e-12 * np.maximum(1.0, np.abs(low) + np.abs(high)))
+        if done.all():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            point = (low * f_high - high * f_low) / (f_high - f_low)
+        bisect = ~np.isfinite(point) | (point <= low) | (point >= high) | (iteration % 4 == 3)
+        point = np.where(bisect, 0.5 * (low + high), point)
+        value = cdf(point) - targets
+        root = np.where(~done & (np.abs(value) <= 1e-14), point, root)
+        move_low = (value < 0) & ~done
+        move_high = (value >= 0) & ~done
+        # Illinois: when the same end stays twice, halve its value so that the next point moves past it.
+        f_high = np.where(move_low & (kept == 1), 0.5 * f_high, f_high)
+        f_low = np.where(move_high & (kept == -1), 0.5 * f_low, f_low)
+        low, f_low = np.where(move_low, point, low), np.where(move_low, value, f_low)
+        high, f_high = np.where(move_high, point, high), np.where(move_high, value, f_high)
+        kept = np.where(move_low, 1, np.where(move_high, -1, kept))
+    return np.where(np.isnan(root), 0.5 * (low + high), root)
+
+
+def _normal_approximation(arm: Marginal, base: Marginal, targets: np.ndarray, log_scale: bool):
+    """Quantiles and sd of ``arm - base`` (of ``log arm - log base`` when ``log_scale``) by the delta method."""
+    from scipy import special
+
+    mean_arm, mean_base = arm.mean(), base.mean()
+    var_arm, var_base = (m.width() ** 2 / 1.82 for m in (arm, base))  # IQR^2 / 1.82 = variance of a normal
+    if log_scale:
+        centre = np.log(mean_arm / mean_base)
+        spread = np.sqrt(var_arm / mean_arm**2 + var_base / mean_base**2)
+    else:
+        centre, spread = mean_arm - mean_base, np.sqrt(var_arm + var_base)
+    centre = np.where(np.isfinite(centre), centre, 0.0)
+    spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+    return centre + spread * special.ndtri(targets), spread
 
 
 def _lift_and_rope(
@@ -230,7 +273,7 @@ def _lift_and_rope(
 ):
     """Quantiles of the relative lift over the control (NaN unless ``lift_quantiles``), and P(|lift| < rope).
 
-    The quantiles cost ~95% of an analysis (bisection on a 1-D integral); the prior-sensitivity
+    The quantiles cost most of an analysis (a root search on a 1-D integral); the prior-sensitivity
     reruns need only the decision, so they skip them.
     """
     arm = Marginal(arms.family, tuple(p[others] for p in arms.params))
@@ -239,19 +282,23 @@ def _lift_and_rope(
     tiny = 1e-12
     if arms.family == "t":  # support on the whole line: lift = (arm - control) / |control mean|
         scale = abs(float(base.mean()[0]))
-        inside = difference_cdf(arm, base, rope * scale) - difference_cdf(arm, base, -rope * scale)
+        difference = difference_cdf_of(arm, base)
+        inside = difference(rope * scale) - difference(-rope * scale)
         if not lift_quantiles:
             return np.full((3, others.size), np.nan), inside
         low = arm.ppf(tiny) - base.ppf(1 - tiny)
         high = arm.ppf(1 - tiny) - base.ppf(tiny)
-        quantiles = _solve_cdf(lambda d: difference_cdf(arm, base, d), targets, low, high, False) / scale
+        guess, spread = _normal_approximation(arm, base, targets, log_scale=False)
+        quantiles = _solve_cdf(difference, targets, low, high, guess, spread) / scale
     else:  # positive support: lift = arm / control - 1
-        inside = ratio_cdf(arm, base, 1.0 + rope) - ratio_cdf(arm, base, max(1.0 - rope, 0.0))
+        ratio = ratio_cdf_of(arm, base)
+        inside = ratio(1.0 + rope) - ratio(max(1.0 - rope, 0.0))
         if not lift_quantiles:
             return np.full((3, others.size), np.nan), inside
-        low = arm.ppf(tiny) / base.ppf(1 - tiny)
-        high = arm.ppf(1 - tiny) / np.maximum(base.ppf(tiny), 1e-300)
-        quantiles = _solve_cdf(lambda r: ratio_cdf(arm, base, r), targets, low, high, True) - 1.0
+        low = np.log(np.maximum(arm.ppf(tiny), 1e-300) / base.ppf(1 - tiny))
+        high = np.log(arm.ppf(1 - tiny) / np.maximum(base.ppf(tiny), 1e-300))
+        guess, spread = _normal_approximation(arm, base, targets, log_scale=True)
+        quantiles = np.exp(_solve_cdf(lambda x: ratio(np.exp(x)), targets, low, high, guess, spread)) - 1.0
     return quantiles, inside
 
 
