@@ -440,6 +440,53 @@ def track(
         messages.print(f"wrote {written}")
 
 
+@app.command()
+@handle_errors
+def serve(
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on; anything but loopback lets other machines in (warned)."
+    ),
+    port: int = typer.Option(8765, "--port", help="Port to listen on."),
+    study: list[Path] = typer.Option(
+        [], "--study", help="An optimize study file to watch live at /studies (repeatable; read-only)."
+    ),
+    checkpoint: list[Path] = typer.Option(
+        [], "--checkpoint", help="A NUTS checkpoint to watch live at /runs (repeatable; read-only)."
+    ),
+    open_browser: bool = typer.Option(False, "--open", help="Open the start page in the default browser."),
+) -> None:
+    """Start the interactive playground: explorations, the A/B explorer and live monitors, all computed by bayeskit.
+
+    Only the files named with --study and --checkpoint are visible to the browser, and only for reading.
+    Stop with Ctrl-C.
+    """
+    from bayeskit.cli._output import stderr_console
+    from bayeskit.cli.serve import check_address, check_files
+    from bayeskit.serve.server import is_loopback
+    from bayeskit.serve.server import serve as run_server
+
+    messages = stderr_console()
+    notes = check_files(study, "--study") + check_files(checkpoint, "--checkpoint")
+    check_address(host, port)
+    for note in notes:
+        messages.print(f"note: {note}")
+    if not is_loopback(host):
+        messages.print(
+            f"[bold red]warning:[/bold red] listening on {host}, not loopback: anyone who can reach this machine can "
+            "use the playground and read the files named with --study and --checkpoint."
+        )
+    on_interrupt("the server stopped; it writes nothing, so nothing was lost.")
+
+    def ready(url: str) -> None:
+        print(f"bayeskit serve: open {url} (Ctrl-C stops it)", flush=True)
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    run_server(host, port, study, checkpoint, on_ready=ready)
+
+
 bandit_app = typer.Typer(help="Bandit policies: simulate Thompson sampling against UCB and epsilon-greedy.")
 app.add_typer(bandit_app, name="bandit")
 

@@ -206,7 +206,9 @@ class _Run:
         leaves = jax.tree.leaves(state)
         arrays = {f"state/{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)}
         arrays.update(self._collected())
-        write_checkpoint(path, {"fingerprint": stamp, "done": self.done, "leaves": len(leaves)}, arrays)
+        meta = {"fingerprint": stamp, "done": self.done, "leaves": len(leaves)}
+        meta.update(num_warmup=self.num_warmup, total=self.total)  # for monitors (bayeskit serve --checkpoint)
+        write_checkpoint(path, meta, arrays)
         self.saved = self.done
 
     def restore(self, path: Any, saved: tuple[dict, dict], template: Any) -> Any:
