@@ -66,6 +66,7 @@ def test_demo_json_on_stdout_and_messages_on_stderr(demo_run):
         robust["gaussian_mle_mean"] - robust["mean_of_good_weighings"]
     )
     assert "wrote" in result.stderr
+    assert "next: bayeskit serve" in result.stderr and "http://127.0.0.1:8765/" in result.stderr  # a next step
     assert payload["uq"]["regression"]["metrics"]["coverage_95"] > 0.85
     assert payload["uq"]["classification"]["metrics"]["accuracy"] > 0.8
     vae = payload["vae"]["held_out"]

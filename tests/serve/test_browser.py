@@ -8,7 +8,6 @@ at the end of the run); under CI (``CI`` set) a missing browser fails them inste
 
 import json
 import os
-import shutil
 import socket
 import threading
 import time
@@ -22,13 +21,8 @@ from bayeskit.decide import ab_test_binary
 from bayeskit.infer import DiagnosticsWarning
 from bayeskit.serve import create_app, explore
 
+from ._browser import CHROMIUM, MISSING
 from .test_monitor import normal_mean, writer
-
-CHROMIUM = os.environ.get("BAYESKIT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-MISSING = (
-    "Chromium not found, so the browser tests did not run: install it (as root: apt-get install chromium; "
-    ".ci/run does this) or set BAYESKIT_CHROMIUM=/path/to/chromium."
-)
 
 if CHROMIUM is None and os.environ.get("CI"):
     pytest.fail(MISSING, pytrace=False)

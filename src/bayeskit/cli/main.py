@@ -61,6 +61,10 @@ def demo(
         _print_conjugate(console, results["conjugate"])
         _print_ab_summary(console, results["ab_test"])
     messages.print(f"wrote {path}" if path is not None else "no report written; pass --out DIR for index.html.")
+    messages.print(
+        "next: [bold]bayeskit serve[/bold] starts the interactive playground at http://127.0.0.1:8765/ "
+        "(explorations, the A/B explorer, live monitors); Ctrl-C stops it."
+    )
 
 
 @app.command()

@@ -21,10 +21,12 @@ _MAX_TEXT = 2_000  # longest raw value quoted back in an error (the rest is cut)
 class BadRequest(ValueError):
     """A request the API refuses: one field, what it expected, what it received."""
 
-    def __init__(self, field: str | None, expected: str, received: Any, fix: str = "", status: int = 400):
+    def __init__(
+        self, field: str | None, expected: str, received: Any, fix: str = "", status: int = 400, message: str = ""
+    ):
         self.field, self.expected, self.received, self.fix, self.status = field, expected, received, fix, status
         where = f"`{field}` must be " if field else "the request must be "
-        super().__init__(f"{where}{expected}; got {_quote(received)}." + (f" {fix}" if fix else ""))
+        super().__init__(message or f"{where}{expected}; got {_quote(received)}." + (f" {fix}" if fix else ""))
 
     def payload(self) -> dict[str, Any]:
         """The JSON body of the 400 answer."""

@@ -97,8 +97,9 @@ class _Worker:
             if future is None:
                 if len(self._running) >= self.max_pending:
                     raise BadRequest(
-                        None, "sent when the server is less busy", f"{len(self._running)} computations running",
-                        "Wait a moment and retry.", status=503,
+                        None, f"at most {self.max_pending} computations at once", len(self._running), status=503,
+                        message=f"refused: the server is busy ({len(self._running)} computations running, at most "
+                        f"{self.max_pending}); wait a moment and retry.",
                     )  # fmt: skip
                 future = self._pool.submit(fn, *args)
                 self._running[key] = future
@@ -108,12 +109,10 @@ class _Worker:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), limit)
         except TimeoutError:
             raise BadRequest(
-                None,
-                f"answered within {limit:g} s",
-                "a computation that is taking longer",
-                "It goes on in the background: retry in a moment for its answer, or ask for less (fewer points, arms).",
-                status=503,
-            ) from None
+                None, f"answered within {limit:g} s", "a longer computation", status=503,
+                message=f"refused: this computation takes longer than {limit:g} s, the limit per request. It goes on "
+                "in the background: retry in a moment for its answer, or ask for less (fewer points or arms).",
+            ) from None  # fmt: skip
 
     def close(self) -> None:
         """Drop queued work and wait for the running computations (never kill a thread inside XLA)."""

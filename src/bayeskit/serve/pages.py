@@ -216,6 +216,7 @@ PAGES: dict[str, Page] = {
             "The study files named with --study, read as they grow (never locked or written). The table lists every "
             "trial; the curve shows each value and the best so far; the slices show the GP surrogate along each "
             "parameter with the others held at the best trial. The page refreshes every two seconds.",
+            figures=(),
         ),
         Page(
             "runs",
@@ -225,6 +226,7 @@ PAGES: dict[str, Page] = {
             "The checkpoints named with --checkpoint, read each time the sampler replaces them. R-hat near 1 (below "
             "1.01) and bulk and tail ESS of at least 400 say the chains agree and the draws suffice; a chain whose "
             "trace stays flat while the others move is stuck. The page refreshes every two seconds.",
+            figures=(),
         ),
     )
 }
