@@ -14,7 +14,7 @@ BK.page({
         ...areas,
         Plot.line(curve, { x: "x", y: "y", strokeWidth: 2 }),
         Plot.ruleX(d.bands.flatMap((b) => [b.low, b.high]), { stroke: "#1d2330", strokeOpacity: 0.3 }),
-        Plot.text(d.bands.map((b) => ({ x: d.mu, y: d.peak * (0.62 - 0.22 * b.k), t: `within ±${b.k}σ: ${(100 * b.mass).toFixed(2)}%` })),
+        Plot.text(d.bands.map((b) => ({ x: d.mu, y: d.peak * (0.75 - 0.2 * b.k), t: `within ±${b.k}σ: ${(100 * b.mass).toFixed(2)}%` })),
           { x: "x", y: "y", text: "t", fill: "#1d2330", stroke: "white", strokeWidth: 4, paintOrder: "stroke", fontSize: 13 }),
         Plot.ruleY([0]),
       ],
