@@ -8,6 +8,8 @@ import pytest
 
 from bayeskit.decide.ab import DECISIONS
 
+from .test_fit_cli import bayeskit_in_process
+
 
 def bayeskit(*args):
     return subprocess.run([sys.executable, "-m", "bayeskit", *args], capture_output=True, text=True, timeout=300)
@@ -75,8 +77,8 @@ def test_table_output_and_row_level_file(tmp_path):
 def test_bad_input_exits_2_with_a_message(tmp_path, content, args, message):
     data = tmp_path / "data.csv"
     data.write_text(content)
-    result = bayeskit("ab", str(data), *args)
-    assert result.returncode == 2, result.stderr
+    result = bayeskit_in_process("ab", str(data), *args)  # refused before any work; the entry point: below
+    assert result.exit_code == 2, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert data.read_text() == content

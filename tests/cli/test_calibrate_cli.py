@@ -7,6 +7,8 @@ import sys
 import numpy as np
 import pytest
 
+from .test_fit_cli import bayeskit_in_process
+
 
 def bayeskit(*args):
     return subprocess.run([sys.executable, "-m", "bayeskit", *args], capture_output=True, text=True, timeout=300)
@@ -85,7 +87,14 @@ def test_quantile_levels_from_column_names():
 def test_bad_input_exits_2(tmp_path, content, args, message):
     data = tmp_path / "pred.csv"
     data.write_text(content)
-    result = bayeskit("calibrate", str(data), *args)
-    assert result.returncode == 2, result.stderr
+    result = bayeskit_in_process("calibrate", str(data), *args)  # refused before any work; entry point: elsewhere
+    assert result.exit_code == 2, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_bad_input_exits_2_through_the_entry_point(tmp_path):
+    data = tmp_path / "empty.csv"
+    data.write_text("")
+    result = bayeskit("calibrate", str(data))
+    assert result.returncode == 2 and "is empty" in result.stderr and "Traceback" not in result.stderr

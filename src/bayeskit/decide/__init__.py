@@ -1,41 +1,54 @@
-"""Decisions from posteriors: Bayesian A/B/n testing (exact), bandits, streaming updates and active learning."""
+"""Decisions from posteriors: Bayesian A/B/n testing (exact), bandits, streaming updates and active learning.
 
-from bayeskit.decide._quadrature import compare_two, expected_max, prob_best, prob_greater
-from bayeskit.decide.ab import (
-    DECISIONS,
-    PRIORS,
-    ABTestResult,
-    ArmResult,
-    SensitivityRow,
-    ab_test_binary,
-    ab_test_continuous,
-    ab_test_count,
-)
-from bayeskit.decide.active import STRATEGIES, ActiveLearningResult, acquisition_scores, compare_strategies
-from bayeskit.decide.bandits import POLICIES, REWARDS, BanditProblem, BanditSimulation, simulate
-from bayeskit.decide.stream import update_stream
+The submodules load on first use: an A/B test (NumPy and SciPy) does not import JAX, which the
+bandits and active learning need.
+"""
 
-__all__ = [
-    "DECISIONS",
-    "STRATEGIES",
-    "ActiveLearningResult",
-    "POLICIES",
-    "REWARDS",
-    "BanditProblem",
-    "BanditSimulation",
-    "PRIORS",
-    "ABTestResult",
-    "ArmResult",
-    "SensitivityRow",
-    "ab_test_binary",
-    "acquisition_scores",
-    "ab_test_continuous",
-    "ab_test_count",
-    "compare_strategies",
-    "compare_two",
-    "expected_max",
-    "prob_best",
-    "prob_greater",
-    "simulate",
-    "update_stream",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "compare_two": "_quadrature",
+    "expected_max": "_quadrature",
+    "prob_best": "_quadrature",
+    "prob_greater": "_quadrature",
+    "DECISIONS": "ab",
+    "PRIORS": "ab",
+    "ABTestResult": "ab",
+    "ArmResult": "ab",
+    "SensitivityRow": "ab",
+    "ab_test_binary": "ab",
+    "ab_test_continuous": "ab",
+    "ab_test_count": "ab",
+    "STRATEGIES": "active",
+    "ActiveLearningResult": "active",
+    "acquisition_scores": "active",
+    "compare_strategies": "active",
+    "POLICIES": "bandits",
+    "REWARDS": "bandits",
+    "BanditProblem": "bandits",
+    "BanditSimulation": "bandits",
+    "simulate": "bandits",
+    "update_stream": "stream",
+}
+
+__all__ = sorted(_WHERE)
+
+
+_SUBMODULES = frozenset({"ab", "active", "bandits", "stream", "_marginal", "_quadrature"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"bayeskit.decide.{name}")
+    if name not in _WHERE:
+        raise AttributeError(f"module 'bayeskit.decide' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"bayeskit.decide.{_WHERE[name]}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
