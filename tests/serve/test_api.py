@@ -179,6 +179,12 @@ def test_ten_thousand_arms_are_refused_before_any_work(client):
     assert body["field"] == "names" and "2 to 6 distinct" in body["error"] and len(body["received"]) <= 2_000
 
 
+def test_download_takes_0_or_1(client):
+    body = refused(client, "/api/gaussian", download="yes")
+    assert body["field"] == "download" and "0 or 1" in body["error"]
+    assert "content-disposition" not in client.get("/api/gaussian", params={"download": 0}).headers
+
+
 def test_a_repeated_field_is_refused(client):
     response = client.get("/api/gaussian?mu=1&mu=2")
     assert response.status_code == 400 and response.json()["field"] == "mu" and "once" in response.json()["error"]

@@ -161,7 +161,9 @@ def create_app(
         async def handler(request: Request) -> Response:
             query, repeated = _query(request)
             download = query.pop("download", None)
-            options = parse(query, endpoint.fields, [r for r in repeated if r != "download"])
+            if download not in (None, "0", "1"):
+                raise BadRequest("download", "0 or 1 (1: answer as a file to save)", download)
+            options = parse(query, endpoint.fields, repeated)
             key = (endpoint.path, tuple(sorted(options.items(), key=lambda kv: kv[0])).__repr__())
             payload = await worker.answer(key, lambda: endpoint.run(**options))
             headers = {}
