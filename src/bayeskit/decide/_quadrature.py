@@ -209,26 +209,31 @@ def _either(condition: np.ndarray, if_true, if_false) -> np.ndarray:
     return np.broadcast_to(value, np.broadcast_shapes(value.shape, condition.shape))
 
 
-def ratio_cdf_of(arm: Any, control: Any):
-    """``r -> P(arm / control <= r)`` for positive independent arms, integrating over the narrower one.
+def _cdf_of(arm: Any, control: Any, shift, unshift):
+    """``t -> P(arm (op) control <= t)`` over the narrower arm, its quadrature quantiles computed once.
 
-    The narrower arm's quantiles at the rule's nodes are computed once, so a root finder
-    that evaluates the CDF many times pays for them once.
+    With the control narrower, ``E_c[F_arm(shift(c, t))]``; with the arm narrower,
+    ``E_arm[S_c(unshift(arm, t))]`` (``shift``/``unshift``: ``c r``/``a / r`` for a ratio, ``c + d``/``a - d``
+    for a difference). A root finder that evaluates the CDF many times pays for the quantiles once.
     """
     narrow, wide, swapped = narrow_first(control, arm)  # narrow = control unless swapped
     nodes, weights = _RULES[2]
     q = narrow.ppf(_expand(nodes, np.ndim(narrow.params[0])))
 
-    def cdf(ratio: Any) -> np.ndarray:
-        r = np.asarray(ratio, dtype=float)
-        extra = max(r.ndim - np.ndim(narrow.params[0]), 0)
+    def cdf(value: Any) -> np.ndarray:
+        t = np.asarray(value, dtype=float)
+        extra = max(t.ndim - np.ndim(narrow.params[0]), 0)
         quantiles = q.reshape(q.shape[:1] + (1,) * extra + q.shape[1:])
         with np.errstate(divide="ignore", invalid="ignore"):
-            # control narrow: E_c[F_arm(r c)]; arm narrow: P(c >= arm / r) = E_arm[S_c(arm / r)].
-            value = _either(swapped, lambda: wide.sf(quantiles / r), lambda: wide.cdf(quantiles * r))
-        return np.tensordot(weights, value, axes=1)
+            values = _either(swapped, lambda: wide.sf(unshift(quantiles, t)), lambda: wide.cdf(shift(quantiles, t)))
+        return np.tensordot(weights, values, axes=1)
 
     return cdf
+
+
+def ratio_cdf_of(arm: Any, control: Any):
+    """``r -> P(arm / control <= r)`` for positive independent arms (see :func:`ratio_cdf`)."""
+    return _cdf_of(arm, control, np.multiply, np.divide)
 
 
 def ratio_cdf(arm: Any, control: Any, ratio: Any) -> np.ndarray:
@@ -237,19 +242,8 @@ def ratio_cdf(arm: Any, control: Any, ratio: Any) -> np.ndarray:
 
 
 def difference_cdf_of(arm: Any, control: Any):
-    """``d -> P(arm - control <= d)`` for independent arms (the narrower arm's quantiles computed once)."""
-    narrow, wide, swapped = narrow_first(control, arm)
-    nodes, weights = _RULES[2]
-    q = narrow.ppf(_expand(nodes, np.ndim(narrow.params[0])))
-
-    def cdf(difference: Any) -> np.ndarray:
-        d = np.asarray(difference, dtype=float)
-        extra = max(d.ndim - np.ndim(narrow.params[0]), 0)
-        quantiles = q.reshape(q.shape[:1] + (1,) * extra + q.shape[1:])
-        value = _either(swapped, lambda: wide.sf(quantiles - d), lambda: wide.cdf(quantiles + d))
-        return np.tensordot(weights, value, axes=1)
-
-    return cdf
+    """``d -> P(arm - control <= d)`` for independent arms (see :func:`difference_cdf`)."""
+    return _cdf_of(arm, control, np.add, np.subtract)
 
 
 def difference_cdf(arm: Any, control: Any, difference: Any) -> np.ndarray:

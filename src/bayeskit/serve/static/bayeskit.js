@@ -142,6 +142,29 @@ const BK = (() => {
     return { update };
   }
 
+  // A live monitor of the files listed at `list` (under `key`): one section each, refreshed every two seconds.
+  async function monitor({ list, key, empty, section, refresh }) {
+    const detail = $("#detail");
+    const items = (await getJSON(list))[key];
+    if (!items.length) {
+      detail.innerHTML = `<p class='banner'>${empty}</p>`;
+      rendered();
+      return;
+    }
+    detail.innerHTML = items.map(section).join("");
+    async function loop() {
+      try {
+        await Promise.all(items.map(refresh));
+        status(`refreshed ${new Date().toLocaleTimeString()}`);
+      } catch (error) {
+        status(error.message, true);
+      }
+      rendered();
+      setTimeout(loop, 2000);
+    }
+    loop();
+  }
+
   function draw(id, options) {
     const figure = document.getElementById(id);
     const width = Math.max(320, Math.min(figure.clientWidth - 16 || 640, 1000));
@@ -168,5 +191,5 @@ const BK = (() => {
     return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
   }
 
-  return { $, $$, format, page, draw, rows, table, escape, status, value, setControl, getJSON, rendered, showOutputs };
+  return { $, $$, format, page, monitor, draw, rows, table, escape, status, value, setControl, getJSON, rendered, showOutputs };
 })();

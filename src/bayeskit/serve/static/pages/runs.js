@@ -1,16 +1,6 @@
 "use strict";
 // Live view of the NUTS checkpoints named on the command line, refreshed every two seconds.
-(async () => {
-  const detail = document.getElementById("detail");
-  const { runs } = await BK.getJSON("/api/runs");
-  if (!runs.length) {
-    detail.innerHTML = "<p class='banner'>No checkpoint was named. Start <code>bayeskit serve --checkpoint FILE</code> (the file of <code>bayeskit fit --checkpoint FILE</code>).</p>";
-    BK.rendered();
-    return;
-  }
-  detail.innerHTML = runs.map((r) => `<section class="monitor" id="run-${r.index}"><h2>${BK.escape(r.name)}</h2>
-    <p class="summary"></p><div class="diagnostics"></div><div class="trace figure"></div><p class="note"></p></section>`).join("");
-
+(() => {
   async function refresh(run) {
     const root = document.getElementById(`run-${run.index}`);
     const d = await BK.getJSON(`/api/runs/${run.index}`);
@@ -33,15 +23,12 @@
     }
   }
 
-  async function loop() {
-    try {
-      await Promise.all(runs.map(refresh));
-      BK.status(`refreshed ${new Date().toLocaleTimeString()}`);
-    } catch (error) {
-      BK.status(error.message, true);
-    }
-    BK.rendered();
-    setTimeout(loop, 2000);
-  }
-  loop();
+  BK.monitor({
+    list: "/api/runs",
+    key: "runs",
+    empty: "No checkpoint was named. Start <code>bayeskit serve --checkpoint FILE</code> (the file of <code>bayeskit fit --checkpoint FILE</code>).",
+    section: (r) => `<section class="monitor" id="run-${r.index}"><h2>${BK.escape(r.name)}</h2>
+      <p class="summary"></p><div class="diagnostics"></div><div class="trace figure"></div><p class="note"></p></section>`,
+    refresh,
+  });
 })();

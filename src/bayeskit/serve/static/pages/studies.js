@@ -1,16 +1,6 @@
 "use strict";
 // Live view of the optimize studies named on the command line, refreshed every two seconds.
-(async () => {
-  const detail = document.getElementById("detail");
-  const { studies } = await BK.getJSON("/api/studies");
-  if (!studies.length) {
-    detail.innerHTML = "<p class='banner'>No study file was named. Start <code>bayeskit serve --study FILE</code> (the file of <code>bayeskit optimize --study FILE</code>).</p>";
-    BK.rendered();
-    return;
-  }
-  detail.innerHTML = studies.map((s) => `<section class="monitor" id="study-${s.index}"><h2>${BK.escape(s.name)}</h2>
-    <p class="summary"></p><div class="curve figure"></div><div class="slices"></div><div class="scroll trials"></div></section>`).join("");
-
+(() => {
   async function refresh(study) {
     const root = document.getElementById(`study-${study.index}`);
     const d = await BK.getJSON(`/api/studies/${study.index}`);
@@ -49,15 +39,12 @@
     }
   }
 
-  async function loop() {
-    try {
-      await Promise.all(studies.map(refresh));
-      BK.status(`refreshed ${new Date().toLocaleTimeString()}`);
-    } catch (error) {
-      BK.status(error.message, true);
-    }
-    BK.rendered();
-    setTimeout(loop, 2000);
-  }
-  loop();
+  BK.monitor({
+    list: "/api/studies",
+    key: "studies",
+    empty: "No study file was named. Start <code>bayeskit serve --study FILE</code> (the file of <code>bayeskit optimize --study FILE</code>).",
+    section: (s) => `<section class="monitor" id="study-${s.index}"><h2>${BK.escape(s.name)}</h2>
+      <p class="summary"></p><div class="curve figure"></div><div class="slices"></div><div class="scroll trials"></div></section>`,
+    refresh,
+  });
 })();
