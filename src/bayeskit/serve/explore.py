@@ -182,15 +182,16 @@ def true_function(x: np.ndarray) -> np.ndarray:
 def aleatoric_epistemic(num_obs: int, noise_sd: float, seed: int = 0) -> dict[str, Any]:
     """A GP (hyperparameters and noise by marginal likelihood) fitted to ``num_obs`` noisy draws of a fixed function.
 
-    Inputs are uniform on [-3, 1]; the predictive on [-4, 4] is split into its aleatoric
+    Inputs are the first ``num_obs`` of 500 uniform draws on [-3, 1] (the noise scaled by ``noise_sd``
+    from one fixed standard-normal sequence); the predictive on [-4, 4] is split into its aleatoric
     (learned noise) and epistemic (function) variance by ``Predictive.decompose()``. The
     summary numbers are the two sds inside the data (at x = -1) and away from it (at x = 3.5).
     """
     from bayeskit.gp import GPRegressor
 
-    rng = _stream(seed, num_obs)
-    x = rng.uniform(*_DATA_RANGE, size=num_obs)
-    y = true_function(x) + noise_sd * rng.standard_normal(num_obs)
+    rng = _stream(seed)  # one sequence of 500 points: a larger N adds points, it does not redraw them
+    x = rng.uniform(*_DATA_RANGE, size=500)[:num_obs]
+    y = true_function(x) + noise_sd * rng.standard_normal(500)[:num_obs]
     grid = np.linspace(*_PLOT_RANGE, 161)
     pad_to = next(size for size in _PAD_SIZES if size >= num_obs)
     model = GPRegressor(pad_to=pad_to, restarts=0, key=0, min_noise_variance=1e-6).fit(x[:, None], y)
