@@ -6,6 +6,7 @@ at the end of the run); under CI (``CI`` set) a missing browser fails them inste
 ``.ci/run`` installs it.
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -51,11 +52,11 @@ def files(tmp_path_factory):
     return {"study": folder / "live.db", "checkpoint": checkpoint}
 
 
-@pytest.fixture(scope="module")
-def base_url(files):
+@contextlib.contextmanager
+def serving(app):
+    """The app on a free loopback port, in a thread, for the length of the block; yields its address."""
     import uvicorn
 
-    app = create_app(studies=(files["study"],), checkpoints=(files["checkpoint"],), warm=False, time_limit=30.0)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -64,9 +65,18 @@ def base_url(files):
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url(files):
+    app = create_app(studies=(files["study"],), checkpoints=(files["checkpoint"],), warm=False, time_limit=30.0)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -238,3 +248,10 @@ def test_runs_page_shows_the_checkpoint(page, base_url):
     assert page.text_content("#run-0 .done") == "200"
     assert "mu" in page.text_content("#run-0 .diagnostics")
     assert page.locator("#run-0 .trace svg").count() >= 1
+
+
+def test_monitors_without_files_say_how_to_name_them(page):
+    with serving(create_app(warm=False)) as url:
+        for path, words in (("/studies", "bayeskit serve --study FILE"), ("/runs", "bayeskit serve --checkpoint FILE")):
+            load(page, url + path)
+            assert words in page.text_content("#detail .banner")
