@@ -124,15 +124,13 @@ class StudyFile:
             for number, params, value, state, started, finished, error in rows
         ]
         complete = [t for t in trials if t["state"] == "complete" and t["value"] is not None]
-        best, curve = None, []
+        sign = 1.0 if direction == "minimize" else -1.0  # lower sign * value is better
+        best_trial, curve = None, []
         for trial in complete:
-            better = best is None or (trial["value"] < best if direction == "minimize" else trial["value"] > best)
-            best = trial["value"] if better else best
-            curve.append({"number": trial["number"], "value": trial["value"], "best": best})
-        best_trial = None
-        if complete:
-            pick = min if direction == "minimize" else max
-            best_trial = pick(complete, key=lambda t: t["value"])
+            value = trial["value"]
+            if best_trial is None or sign * value < sign * best_trial["value"]:
+                best_trial = trial
+            curve.append({"number": trial["number"], "value": value, "best": best_trial["value"]})
         return {
             "name": self.path.name,
             "direction": direction,
@@ -145,17 +143,30 @@ class StudyFile:
         }
 
     def slices(self) -> dict[str, Any]:
-        """The GP slices for the current completed trials: ready, being computed (in a thread), or why not."""
-        state = self.read()
-        if "error" in state:
-            return {"status": "error", "error": state["error"]}
-        count = state["counts"]["complete"]
+        """The GP slices for the current completed trials: ready, being computed (in a thread), or why not.
+
+        Only the count of completed trials is read to look the slices up; the whole study is read
+        when a new count starts a computation.
+        """
+        try:
+            connection = self._connect()
+            try:
+                count = connection.execute("SELECT COUNT(*) FROM trials WHERE state = 'complete'").fetchone()[0]
+            finally:
+                connection.close()
+        except (OSError, sqlite3.Error) as error:
+            return {"status": "error", "error": f"cannot read {self.path.name} right now: {error}"}
         with self._lock:
             if count in self._slices:
                 return self._slices[count]
             start = count not in self._computing
             self._computing.add(count)
         if start:
+            state = self.read()
+            if "error" in state:
+                with self._lock:
+                    self._computing.discard(count)
+                return {"status": "error", "error": state["error"]}
             thread = threading.Thread(target=self._compute, args=(state, count), name=f"slices-{self.path.name}")
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
             thread.start()
