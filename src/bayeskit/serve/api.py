@@ -19,6 +19,7 @@ from bayeskit.serve.abtest import ab_payload
 __all__ = ["ENDPOINTS", "Endpoint"]
 
 _COUNT = 1e9  # counts above this are refused: beyond it nothing on these pages changes visibly
+_BETA_PRIOR = {"alpha": Number(0.0, 1e6, 2.0, low_open=True), "beta": Number(0.0, 1e6, 2.0, low_open=True)}
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,7 @@ ENDPOINTS = (
         "beta-binomial",
         "Beta prior, binomial data: posterior mean, MAP, MLE, ETI, HDI and the three curves.",
         {
-            "alpha": Number(0.0, 1e6, 2.0, low_open=True),
-            "beta": Number(0.0, 1e6, 2.0, low_open=True),
+            **_BETA_PRIOR,
             "successes": Number(0, _COUNT, 3, integer=True),
             "trials": Number(0, _COUNT, 10, integer=True),
             "prob": Number(0.5, 0.999, 0.95),
@@ -48,8 +48,7 @@ ENDPOINTS = (
         "beta-binomial/flip",
         "One sequential step: the posterior becomes the prior, then one more flip (heads with p_true).",
         {
-            "alpha": Number(0.0, 1e6, 2.0, low_open=True),
-            "beta": Number(0.0, 1e6, 2.0, low_open=True),
+            **_BETA_PRIOR,
             "successes": Number(0, _COUNT, 0, integer=True),
             "trials": Number(0, _COUNT, 0, integer=True),
             "p_true": Number(0.0, 1.0, 0.7),

@@ -50,6 +50,11 @@ def _stream(seed: int, *path: int) -> np.random.Generator:
 # ----------------------------------------------------------------------------------------------
 # Beta-Binomial: prior, likelihood, posterior
 # ----------------------------------------------------------------------------------------------
+def _check_counts(successes: int, trials: int) -> None:
+    if successes > trials:
+        raise BadRequest("successes", f"<= trials ({trials})", successes, "Lower successes or raise trials.")
+
+
 def beta_binomial(alpha: float, beta: float, successes: int, trials: int, prob: float = 0.95) -> dict[str, Any]:
     """Prior Beta(alpha, beta), the binomial likelihood of ``successes`` in ``trials``, and the posterior.
 
@@ -64,8 +69,7 @@ def beta_binomial(alpha: float, beta: float, successes: int, trials: int, prob: 
     """
     from bayeskit.conjugate import BetaBinomial
 
-    if successes > trials:
-        raise BadRequest("successes", f"<= trials ({trials})", successes, "Lower successes or raise trials.")
+    _check_counts(successes, trials)
     prior = BetaBinomial(alpha=alpha, beta=beta)
     posterior = prior.update(successes=successes, trials=trials)
     grid = np.linspace(0.0, 1.0, _GRID)
@@ -112,8 +116,7 @@ def beta_binomial_flip(
     """
     from bayeskit.conjugate import BetaBinomial
 
-    if successes > trials:
-        raise BadRequest("successes", f"<= trials ({trials})", successes, "Lower successes or raise trials.")
+    _check_counts(successes, trials)
     prior = BetaBinomial(alpha=alpha, beta=beta).update(successes=successes, trials=trials)
     heads = int(_stream(seed, step).random() < p_true)
     state = beta_binomial(float(prior.alpha), float(prior.beta), heads, 1)

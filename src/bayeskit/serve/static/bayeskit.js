@@ -191,5 +191,5 @@ const BK = (() => {
     return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
   }
 
-  return { $, $$, format, page, monitor, draw, rows, table, escape, status, value, setControl, getJSON, rendered, showOutputs };
+  return { $, $$, format, page, monitor, draw, controlParams, rows, table, escape, status, value, setControl, getJSON, rendered, showOutputs };
 })();

@@ -36,8 +36,7 @@
   }
 
   function allParams() {
-    const params = new URLSearchParams();
-    for (const element of BK.$$("[data-param]")) params.set(element.dataset.param, element.value);
+    const params = BK.controlParams();
     for (const [k, v] of armParams()) params.set(k, v);
     return params;
   }
