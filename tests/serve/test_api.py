@@ -11,7 +11,8 @@ from bayeskit.serve import create_app
 
 @pytest.fixture(scope="module")
 def client():
-    with TestClient(create_app(warm=False), base_url="http://127.0.0.1") as client:
+    # A loaded test machine can take over 1 s for a first answer (imports); the limit itself has its own test.
+    with TestClient(create_app(warm=False, time_limit=30.0), base_url="http://127.0.0.1") as client:
         yield client
 
 

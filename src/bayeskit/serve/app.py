@@ -164,7 +164,7 @@ def create_app(
             if download not in (None, "0", "1"):
                 raise BadRequest("download", "0 or 1 (1: answer as a file to save)", download)
             options = parse(query, endpoint.fields, repeated)
-            key = (endpoint.path, tuple(sorted(options.items(), key=lambda kv: kv[0])).__repr__())
+            key = (endpoint.path, repr(sorted(options.items())))
             payload = await worker.answer(key, lambda: endpoint.run(**options))
             headers = {}
             if download == "1":
@@ -293,6 +293,7 @@ def create_app(
         from bayeskit.serve import explore
 
         try:
+            explore.regularization(0.0)  # the ridge and lasso paths, computed once
             for size in (5, 100, 200, 400):  # one fit per padded size compiles its programs
                 if stopping.is_set():
                     return
