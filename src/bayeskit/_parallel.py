@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["elementwise"]
+__all__ = ["elementwise", "thread_map"]
 
 _MIN_CHUNK = 100_000
 
@@ -31,3 +31,12 @@ def elementwise(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarra
         parts = pool.map(lambda i: fn(*(a[bounds[i] : bounds[i + 1]] for a in flat)), range(num_workers))
         result = np.concatenate(list(parts))
         return result.reshape(shape + result.shape[1:])
+
+
+def thread_map(fn: Callable, items: list) -> list:
+    """``[fn(item) for item in items]`` on one thread per core, in order (for NumPy work that releases the GIL)."""
+    num_workers = min(os.cpu_count() or 1, len(items))
+    if num_workers <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(num_workers) as pool:
+        return list(pool.map(fn, items))

@@ -11,6 +11,7 @@ from typing import Any
 
 _WHERE = {
     "compare_two": "_quadrature",
+    "two_arm": "_quadrature",
     "expected_max": "_quadrature",
     "prob_best": "_quadrature",
     "prob_greater": "_quadrature",

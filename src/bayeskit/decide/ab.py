@@ -31,11 +31,11 @@ from bayeskit.conjugate.beta_binomial import binomial_counts
 from bayeskit.conjugate.gamma_poisson import counts_and_exposure
 from bayeskit.decide._marginal import Marginal, as_marginal
 from bayeskit.decide._quadrature import (
-    compare_two,
     difference_cdf_of,
     prob_best,
     prob_greater,
     ratio_cdf_of,
+    two_arm,
 )
 
 __all__ = [
@@ -399,15 +399,16 @@ def _analyze_exact(names, sizes, marginals, control, settings, lift_quantiles: b
     def arm(i: int) -> Marginal:
         return Marginal(arms.family, tuple(p[[i]] for p in arms.params))
 
-    if num == 2:  # the exact two-arm path: integrate over the narrower arm
+    if num == 2:  # the exact two-arm path: integrate over the narrower arm, each loss directly
         other = 1 - control
-        beats, maximum, error = compare_two(arm(control), arm(other))
-        best_probs = np.empty(2)
+        beats, loss_control, loss_other, error = two_arm(arm(control), arm(other))
+        best_probs, losses = np.empty(2), np.empty(2)
         best_probs[other], best_probs[control] = beats[0], 1.0 - beats[0]
-        expected_maximum, errors = float(maximum[0]), [float(error[0])]
+        losses[control], losses[other] = loss_control[0], loss_other[0]
+        errors = [float(error[0])]
     else:
         best_probs, expected_maximum, error = prob_best(arms)
-        expected_maximum, errors = float(expected_maximum), [float(np.max(error))]
+        losses, errors = float(expected_maximum) - means, [float(np.max(error))]
     others = _others(num, control)
     lift, rope_probs = _lift_and_rope(arms, control, others, prob, settings["rope"], lift_quantiles)
     if num == 2:  # P(other > control) is already known from the two-arm integral
@@ -423,7 +424,7 @@ def _analyze_exact(names, sizes, marginals, control, settings, lift_quantiles: b
         low=arms.ppf((1 - prob) / 2),
         high=arms.ppf((1 + prob) / 2),
         best_probs=best_probs,
-        losses=expected_maximum - means,
+        losses=losses,
         others=others,
         beats_control=np.array(beats_control),
         lift=lift,
