@@ -11,6 +11,7 @@ import numpy as np
 __all__ = ["elementwise", "thread_map"]
 
 _MIN_CHUNK = 100_000
+_CORES = os.cpu_count() or 1
 
 
 def elementwise(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
@@ -19,12 +20,12 @@ def elementwise(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarra
     ``fn`` returns one value per element, or a fixed number ``k`` of values per element
     stacked on a new last axis (the result then has shape ``(*shape, k)``).
     """
-    broadcast = np.broadcast_arrays(*arrays)
-    shape = broadcast[0].shape
+    shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
     size = int(np.prod(shape))
-    num_workers = min(os.cpu_count() or 1, max(1, size // _MIN_CHUNK))
+    num_workers = min(_CORES, max(1, size // _MIN_CHUNK))
     if num_workers == 1:
-        return np.asarray(fn(*broadcast))
+        return np.asarray(fn(*arrays))
+    broadcast = np.broadcast_arrays(*arrays)
     flat = [np.ravel(a) for a in broadcast]
     bounds = np.linspace(0, size, num_workers + 1).astype(int)
     with ThreadPoolExecutor(num_workers) as pool:
@@ -35,7 +36,7 @@ def elementwise(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarra
 
 def thread_map(fn: Callable, items: list) -> list:
     """``[fn(item) for item in items]`` on one thread per core, in order (for NumPy work that releases the GIL)."""
-    num_workers = min(os.cpu_count() or 1, len(items))
+    num_workers = min(_CORES, len(items))
     if num_workers <= 1:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(num_workers) as pool:

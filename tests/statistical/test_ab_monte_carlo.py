@@ -11,7 +11,9 @@ NUM_DRAWS = 1_000_000
 
 
 def draws_for(result, rng):
-    return np.stack([m for m in result.marginals.rvs(size=(NUM_DRAWS, len(result.arms)), random_state=rng).T], axis=1)
+    return np.stack(
+        [m for m in result.marginals.to_scipy().rvs(size=(NUM_DRAWS, len(result.arms)), random_state=rng).T], axis=1
+    )
 
 
 @pytest.mark.parametrize(

@@ -33,12 +33,17 @@ _WHERE = {
     "BanditSimulation": "bandits",
     "simulate": "bandits",
     "update_stream": "stream",
+    "ab_test_table": "table",
+    "analyze_statistics": "table",
+    "sufficient_statistics": "table",
+    "SampleRatio": "srm",
+    "sample_ratio": "srm",
 }
 
 __all__ = sorted(_WHERE)
 
 
-_SUBMODULES = frozenset({"ab", "active", "bandits", "stream", "_marginal", "_quadrature"})
+_SUBMODULES = frozenset({"ab", "active", "bandits", "srm", "stream", "table", "_marginal", "_quadrature"})
 
 
 def __getattr__(name: str) -> Any:

@@ -15,7 +15,7 @@ from scipy import special, stats
 
 from bayeskit._parallel import elementwise
 
-__all__ = ["FAMILIES", "Marginal", "as_marginal"]
+__all__ = ["FAMILIES", "Marginal", "as_marginal", "of_posterior"]
 
 FAMILIES = ("beta", "gamma", "t", "norm")
 
@@ -50,6 +50,33 @@ class Marginal:
         if self.family == "t":
             return self._call(special.stdtr, p[0], (x - p[1]) / p[2])
         return special.ndtr((x - p[0]) / p[1])
+
+    def to_scipy(self):
+        """The same batch as a frozen ``scipy.stats`` distribution (for ``rvs``, ``entropy``, ...)."""
+        p = self.params
+        if self.family == "beta":
+            return stats.beta(p[0], p[1])
+        if self.family == "gamma":
+            return stats.gamma(p[0], scale=p[1])
+        if self.family == "t":
+            return stats.t(p[0], p[1], p[2])
+        return stats.norm(p[0], p[1])
+
+    def pdf(self, x: Any) -> np.ndarray:
+        """Probability density function."""
+        p, x = self.params, np.asarray(x, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.family == "beta":
+                inside = (x >= 0) & (x <= 1)
+                log_density = special.xlogy(p[0] - 1.0, x) + special.xlog1py(p[1] - 1.0, -x) - special.betaln(*p)
+                return np.where(inside, np.exp(log_density), 0.0)
+            if self.family == "gamma":
+                y = np.maximum(x, 0.0) / p[1]
+                log_density = special.xlogy(p[0] - 1.0, y) - y - special.gammaln(p[0]) - np.log(p[1])
+                return np.where(x >= 0, np.exp(log_density), 0.0)
+            if self.family == "t":
+                return stats.t.pdf((x - p[1]) / p[2], p[0]) / p[2]
+            return np.exp(-0.5 * ((x - p[0]) / p[1]) ** 2) / (np.sqrt(2.0 * np.pi) * p[1])
 
     def sf(self, x: Any) -> np.ndarray:
         """Survival function ``1 - cdf``, accurate in the upper tail."""
@@ -201,6 +228,23 @@ class Marginal:
     def expand(self, axis: int) -> Marginal:
         """Insert a length-1 axis into every parameter (to broadcast arms against arms)."""
         return Marginal(self.family, tuple(np.expand_dims(a, axis) for a in self.params))
+
+
+def of_posterior(posterior: Any, name: str) -> Marginal:
+    """The marginal ``name`` of a conjugate posterior, without building a SciPy distribution (~1.4 ms each).
+
+    ``BetaBinomial`` -> ``"probability"``, ``GammaPoisson`` -> ``"rate"``, ``NormalInverseGamma`` -> ``"mean"``;
+    the same distributions as their ``marginals()``.
+    """
+    kind = type(posterior).__name__
+    if kind == "BetaBinomial" and name == "probability":
+        return Marginal("beta", tuple(np.broadcast_arrays(posterior.alpha, posterior.beta)))
+    if kind == "GammaPoisson" and name == "rate":
+        return Marginal("gamma", tuple(np.broadcast_arrays(posterior.shape, 1.0 / posterior.rate)))
+    if kind == "NormalInverseGamma" and name == "mean":
+        scale = np.sqrt(posterior.beta / (posterior.alpha * posterior.kappa))
+        return Marginal("t", tuple(np.broadcast_arrays(2.0 * posterior.alpha, posterior.loc, scale)))
+    return as_marginal(posterior.marginals()[name])
 
 
 def as_marginal(dist: Any) -> Marginal:

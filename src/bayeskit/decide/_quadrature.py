@@ -131,20 +131,22 @@ def _fast_expectation(narrow: Marginal, values_at, tolerance: float):
 
 
 def _expectation(narrow: Marginal, wide: Marginal, values_at, tolerance: float):
-    """``E_narrow[values_at(x, wide)]`` for a flat batch: the fast rule, and the graded rule where it refuses.
+    """``E_narrow[values_at(x, wide, rows)]`` for a flat batch: the fast rule, and the graded rule where it refuses.
 
-    ``values_at(x, wide)`` takes nodes ``(n, b)`` and the matching rows of ``wide`` and returns
-    ``k`` arrays ``(n, b)``. Returns the ``(B, k)`` results and error estimates.
+    ``values_at(x, wide, rows)`` takes nodes ``(n, b)``, the matching rows of ``wide`` and their indices
+    ``rows`` into the batch, and returns ``k`` arrays ``(n, b)``. Returns the ``(B, k)`` results and error
+    estimates.
     """
     size = narrow.params[0].shape[0]
     if size <= _CHUNK:
-        result, error, accepted = _fast_expectation(narrow, lambda x: values_at(x, wide), tolerance)
+        everything = np.arange(size)
+        result, error, accepted = _fast_expectation(narrow, lambda x: values_at(x, wide, everything), tolerance)
     else:  # chunks that fit in cache, on every core (NumPy and SciPy release the GIL)
         chunks = [np.arange(start, min(start + _CHUNK, size)) for start in range(0, size, _CHUNK)]
 
         def one(index: np.ndarray):
             part = wide.take(index)
-            return _fast_expectation(narrow.take(index), lambda x: values_at(x, part), tolerance)
+            return _fast_expectation(narrow.take(index), lambda x: values_at(x, part, index), tolerance)
 
         parts = list(thread_map(one, chunks))
         result, error, accepted = (np.concatenate([part[k] for part in parts]) for k in range(3))
@@ -153,7 +155,7 @@ def _expectation(narrow: Marginal, wide: Marginal, values_at, tolerance: float):
         narrow_rest, wide_rest = narrow.take(refused), wide.take(refused)
 
         def graded(u: np.ndarray, i: np.ndarray) -> np.ndarray:
-            return np.stack(values_at(narrow_rest.take(i).ppf(u[:, None]), wide_rest.take(i)), axis=-1)
+            return np.stack(values_at(narrow_rest.take(i).ppf(u[:, None]), wide_rest.take(i), refused[i]), axis=-1)
 
         result[refused], error[refused] = integrate_unit_interval(graded, refused.size, tolerance)
     return result, error
@@ -211,7 +213,7 @@ def prob_greater(b: Any, a: Any, tolerance: float = 1e-7) -> tuple[np.ndarray, n
     """
     narrow, wide, swapped = narrow_first(a, b)  # narrow is A unless swapped
     (narrow, shape), (wide, _) = narrow.flatten(), wide.flatten()
-    wide_above, error = _expectation(narrow, wide, lambda x, w: [w.sf(x)], tolerance)
+    wide_above, error = _expectation(narrow, wide, lambda x, w, _: [w.sf(x)], tolerance)
     wide_above, error = wide_above[:, 0].reshape(shape), error[:, 0].reshape(shape)
     return np.where(swapped, 1.0 - wide_above, wide_above), error
 
@@ -220,38 +222,71 @@ def expected_max(a: Any, b: Any, tolerance: float = 1e-7) -> tuple[np.ndarray, n
     """``E[max(A, B)] = E[N] + E_N[E[(W - N)^+ | N]]`` for independent ``A`` and ``B``."""
     narrow, wide, _ = narrow_first(a, b)
     (narrow, shape), (wide, _) = narrow.flatten(), wide.flatten()
-    excess, error = _expectation(narrow, wide, lambda x, w: [w.upper_partial_expectation(x)], tolerance)
+    excess, error = _expectation(narrow, wide, lambda x, w, _: [w.upper_partial_expectation(x)], tolerance)
     return (narrow.mean() + excess[:, 0]).reshape(shape), error[:, 0].reshape(shape)
 
 
-def two_arm(a: Any, b: Any, tolerance: float = 1e-7) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def two_arm(
+    a: Any, b: Any, tolerance: float = 1e-7, rope: float | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | tuple[np.ndarray, ...]:
     """``P(B > A)`` and both expected losses ``E[(B - A)^+]``, ``E[(A - B)^+]`` in one pass.
 
     All three are expectations over the narrower arm ``N`` of closed forms in the wider
     arm ``W`` (its survival function and partial expectations), evaluated at the same nodes;
     each loss is integrated directly, so a loss of 1e-15 is not the difference of two means.
+    With ``rope``, also ``P(|lift of B over A| < rope)`` at the same nodes (two more CDF values per
+    node): the lift is ``B / A - 1`` for positive families and ``(B - A) / |E[A]|`` for the t and normal.
 
     Returns
     -------
-    prob_b_greater, loss_of_a, loss_of_b, error
+    prob_b_greater, loss_of_a, loss_of_b, error[, prob_in_rope]
         Arrays with the broadcast batch shape; ``loss_of_a = E[max(A, B) - A]``; ``error`` is
-        the largest quadrature error estimate of the three.
+        the largest quadrature error estimate.
 
     """
     narrow, wide, swapped = narrow_first(a, b)  # narrow is A unless swapped
     (narrow, shape), (wide, _) = narrow.flatten(), wide.flatten()
+    swapped = np.reshape(swapped, -1)
+    positive = narrow.family in ("beta", "gamma")
+    # the ROPE's edges on the scale of the comparison: ratios for positive arms, differences otherwise
+    scale = np.abs(np.where(swapped, wide.mean(), narrow.mean())) if rope is not None else None
 
-    def values_at(x: np.ndarray, w: Marginal) -> np.ndarray:
+    def values_at(x: np.ndarray, w: Marginal, flipped: bool, edge: np.ndarray | None) -> list[np.ndarray]:
         survival = w.sf(x)
-        return [survival, *w.partial_expectations(x, survival)]
+        values = [survival, *w.partial_expectations(x, survival)]
+        if rope is None:
+            return values
+        if positive and not flipped:  # N = A: P(B <= k A) = E_A[F_B(k a)]
+            values.append(w.cdf(x * (1.0 + rope)) - w.cdf(x * max(1.0 - rope, 0.0)))
+        elif positive:  # N = B: P(B / A <= k) = E_B[S_A(b / k)]
+            with np.errstate(divide="ignore"):
+                values.append(w.sf(x / (1.0 + rope)) - w.sf(x / max(1.0 - rope, 0.0)))
+        elif not flipped:  # N = A: P(|B - A| < e) = E_A[F_B(a + e) - F_B(a - e)]
+            values.append(w.cdf(x + edge) - w.cdf(x - edge))
+        else:  # N = B: E_B[S_A(b - e) - S_A(b + e)]
+            values.append(w.sf(x - edge) - w.sf(x + edge))
+        return values
 
-    result, error = _expectation(narrow, wide, values_at, tolerance)
+    num_values = 3 if rope is None else 4
+    result = np.empty((narrow.params[0].size, num_values))
+    error = np.empty_like(result)
+    for flipped in (False, True):
+        rows = np.flatnonzero(swapped == flipped)
+        if rows.size == 0:
+            continue
+        edges = None if rope is None or positive else rope * scale[rows]
+
+        def at(x: np.ndarray, w: Marginal, index: np.ndarray, flipped=flipped, edges=edges) -> list[np.ndarray]:
+            return values_at(x, w, flipped, None if edges is None else edges[index][None, :])
+
+        result[rows], error[rows] = _expectation(narrow.take(rows), wide.take(rows), at, tolerance)
     wide_above, wide_excess, narrow_excess = (result[:, k].reshape(shape) for k in range(3))
     # wide_excess = E[(W - N)^+] is the loss of choosing N; narrow_excess the loss of choosing W
-    prob = np.where(swapped, 1.0 - wide_above, wide_above)
-    loss_a = np.where(swapped, narrow_excess, wide_excess)
-    loss_b = np.where(swapped, wide_excess, narrow_excess)
-    return prob, loss_a, loss_b, error.max(axis=-1).reshape(shape)
+    prob = np.where(swapped.reshape(shape), 1.0 - wide_above, wide_above)
+    loss_a = np.where(swapped.reshape(shape), narrow_excess, wide_excess)
+    loss_b = np.where(swapped.reshape(shape), wide_excess, narrow_excess)
+    out = (prob, loss_a, loss_b, error.max(axis=-1).reshape(shape))
+    return out if rope is None else (*out, np.clip(result[:, 3], 0.0, 1.0).reshape(shape))
 
 
 def compare_two(a: Any, b: Any, tolerance: float = 1e-7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -315,26 +350,42 @@ def _either(condition: np.ndarray, if_true, if_false) -> np.ndarray:
 
 
 def _cdf_of(arm: Any, control: Any, shift, unshift):
-    """``t -> P(arm (op) control <= t)`` over the narrower arm, its quadrature quantiles computed once.
+    """``t -> P(arm (op) control <= t)`` over the narrower arm, its nodes computed once.
 
     With the control narrower, ``E_c[F_arm(shift(c, t))]``; with the arm narrower,
     ``E_arm[S_c(unshift(arm, t))]`` (``shift``/``unshift``: ``c r``/``a / r`` for a ratio, ``c + d``/``a - d``
-    for a difference). A root finder that evaluates the CDF many times pays for the quantiles once.
+    for a difference). A root finder that evaluates the CDF many times pays for the nodes once. The fast
+    rule's nodes serve the tests whose density it resolves; the others get the graded rule's quantiles.
+    ``t`` broadcasts against the batch (its last axes), e.g. ``(3, *batch)`` for three targets per test.
     """
     narrow, wide, swapped = narrow_first(control, arm)  # narrow = control unless swapped
-    q, weights, tail = trapezoid_nodes(narrow)  # the fast rule's nodes where it resolves the density, else graded
-    if not np.all(tail <= 1e-12):
-        nodes, weights = _RULES[2]
-        q = narrow.ppf(_expand(nodes, np.ndim(narrow.params[0])))
-        weights = _expand(weights, np.ndim(narrow.params[0]))
+    (narrow, shape), (wide, _) = narrow.flatten(), wide.flatten()
+    swapped = np.reshape(swapped, -1)
+    size = narrow.params[0].size
+    q, weights, tail = trapezoid_nodes(narrow)
+    graded = np.flatnonzero(~(tail <= 1e-12))
+    if graded.size:
+        nodes, graded_weights = _RULES[2]
+        graded_q = narrow.take(graded).ppf(nodes[:, None])
+        graded_weights = np.broadcast_to(graded_weights[:, None], graded_q.shape)
+
+    def expectation(nodes_x, node_weights, t, flip, other):
+        extra = t.ndim - 1
+        x = nodes_x.reshape(nodes_x.shape[:1] + (1,) * extra + nodes_x.shape[1:])
+        w = node_weights.reshape(x.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = _either(flip, lambda: other.sf(unshift(x, t)), lambda: other.cdf(shift(x, t)))
+        return np.sum(w * values, axis=0)
 
     def cdf(value: Any) -> np.ndarray:
         t = np.asarray(value, dtype=float)
-        extra = max(t.ndim - np.ndim(narrow.params[0]), 0)
-        quantiles = q.reshape(q.shape[:1] + (1,) * extra + q.shape[1:])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = _either(swapped, lambda: wide.sf(unshift(quantiles, t)), lambda: wide.cdf(shift(quantiles, t)))
-        return np.sum(weights.reshape(weights.shape[:1] + (1,) * extra + weights.shape[1:]) * values, axis=0)
+        full = np.broadcast_shapes(t.shape, shape)
+        extra = full[: len(full) - len(shape)]
+        t = np.broadcast_to(t, full).reshape((*extra, size))
+        out = expectation(q, weights, t, swapped, wide)
+        if graded.size:
+            out[..., graded] = expectation(graded_q, graded_weights, t[..., graded], swapped[graded], wide.take(graded))
+        return out.reshape(out.shape[:-1] + shape)
 
     return cdf
 

@@ -29,7 +29,7 @@ from bayeskit._validate import as_float_array, check_choice, check_finite, check
 from bayeskit.conjugate import BetaBinomial, GammaPoisson, NormalInverseGamma
 from bayeskit.conjugate.beta_binomial import binomial_counts
 from bayeskit.conjugate.gamma_poisson import counts_and_exposure
-from bayeskit.decide._marginal import Marginal, as_marginal
+from bayeskit.decide._marginal import Marginal, as_marginal, of_posterior
 from bayeskit.decide._quadrature import (
     difference_cdf_of,
     prob_best,
@@ -37,6 +37,7 @@ from bayeskit.decide._quadrature import (
     ratio_cdf_of,
     two_arm,
 )
+from bayeskit.decide.srm import SampleRatio, check_one, check_split
 
 __all__ = [
     "DECISIONS",
@@ -47,10 +48,12 @@ __all__ = [
     "ab_test_binary",
     "ab_test_continuous",
     "ab_test_count",
+    "continuous_statistics",
+    "cuped",
 ]
 
 MAX_ARMS = 20
-DECISIONS = ("ship", "keep testing", "no meaningful difference")
+DECISIONS = ("ship", "keep testing", "no meaningful difference", "withheld")  # withheld: sample-ratio mismatch
 PRIORS = {
     "binary": ("uniform", "jeffreys", "skeptical"),
     "count": ("jeffreys", "uniform", "skeptical"),
@@ -116,6 +119,8 @@ class ABTestResult:
     method: str
     numerical_error: float  # quadrature error estimate, or the Monte Carlo error on the draws path
     sensitivity: tuple[SensitivityRow, ...] = field(default_factory=tuple)
+    srm: SampleRatio | None = None  # the sample-ratio check (None for the count metric: exposure is not units)
+    adjustment: dict[str, float] | None = None  # CUPED: slope, variance_reduction, correlation
     marginals: Any = field(default=None, repr=False, compare=False)
     draws: Any = field(default=None, repr=False, compare=False)
 
@@ -155,7 +160,14 @@ class ABTestResult:
             # the unit of the threshold and of the decision's sentence
             arm["expected_loss_relative"] = arm["expected_loss"] / control_mean if control_mean > 0 else None
         out["conclusion_depends_on_prior"] = self.conclusion_depends_on_prior
+        if self.srm is not None:
+            out["srm"] = {**asdict(self.srm), "message": self.srm.message}
         return out
+
+    @property
+    def broken(self) -> bool:
+        """True when the sample-ratio check failed (p < 0.001): the decision is withheld."""
+        return self.srm is not None and self.srm.broken
 
 
 # ----------------------------------------------------------------------------------------------
@@ -269,9 +281,17 @@ def _normal_approximation(arm: Marginal, base: Marginal, targets: np.ndarray, lo
 
 
 def _lift_and_rope(
-    arms: Marginal, control: int, others: np.ndarray, prob: float, rope: float, lift_quantiles: bool = True
+    arms: Marginal,
+    control: int,
+    others: np.ndarray,
+    prob: float,
+    rope: float,
+    lift_quantiles: bool = True,
+    rope_prob: bool = True,
 ):
-    """Quantiles of the relative lift over the control (NaN unless ``lift_quantiles``), and P(|lift| < rope).
+    """Quantiles of the relative lift over the control, and P(|lift| < rope).
+
+    The quantiles are NaN unless ``lift_quantiles``, the probability None unless ``rope_prob``.
 
     The quantiles cost most of an analysis (a root search on a 1-D integral); the prior-sensitivity
     reruns need only the decision, so they skip them.
@@ -283,7 +303,7 @@ def _lift_and_rope(
     if arms.family == "t":  # support on the whole line: lift = (arm - control) / |control mean|
         scale = abs(float(base.mean()[0]))
         difference = difference_cdf_of(arm, base)
-        inside = difference(rope * scale) - difference(-rope * scale)
+        inside = difference(rope * scale) - difference(-rope * scale) if rope_prob else None
         if not lift_quantiles:
             return np.full((3, others.size), np.nan), inside
         low = arm.ppf(tiny) - base.ppf(1 - tiny)
@@ -292,7 +312,7 @@ def _lift_and_rope(
         quantiles = _solve_cdf(difference, targets, low, high, guess, spread) / scale
     else:  # positive support: lift = arm / control - 1
         ratio = ratio_cdf_of(arm, base)
-        inside = ratio(1.0 + rope) - ratio(max(1.0 - rope, 0.0))
+        inside = ratio(1.0 + rope) - ratio(max(1.0 - rope, 0.0)) if rope_prob else None
         if not lift_quantiles:
             return np.full((3, others.size), np.nan), inside
         low = np.log(np.maximum(arm.ppf(tiny), 1e-300) / base.ppf(1 - tiny))
@@ -365,8 +385,10 @@ def _assemble(names, sizes, control, summary: _Summaries, settings: dict[str, An
                 prob_best=float(summary.best_probs[i]),
                 expected_loss=float(max(summary.losses[i], 0.0)),
                 prob_beats_control=None if k is None else float(summary.beats_control[k]),
-                lift_median=None if k is None else float(summary.lift[1, k]),
-                lift_interval=None if k is None else (float(summary.lift[0, k]), float(summary.lift[2, k])),
+                lift_median=None if k is None or np.isnan(summary.lift[1, k]) else float(summary.lift[1, k]),
+                lift_interval=None
+                if k is None or np.isnan(summary.lift[1, k])
+                else (float(summary.lift[0, k]), float(summary.lift[2, k])),
                 prob_in_rope=None if k is None else float(summary.rope_probs[k]),
             )
         )
@@ -401,7 +423,7 @@ def _analyze_exact(names, sizes, marginals, control, settings, lift_quantiles: b
 
     if num == 2:  # the exact two-arm path: integrate over the narrower arm, each loss directly
         other = 1 - control
-        beats, loss_control, loss_other, error = two_arm(arm(control), arm(other))
+        beats, loss_control, loss_other, error, in_rope = two_arm(arm(control), arm(other), rope=settings["rope"])
         best_probs, losses = np.empty(2), np.empty(2)
         best_probs[other], best_probs[control] = beats[0], 1.0 - beats[0]
         losses[control], losses[other] = loss_control[0], loss_other[0]
@@ -410,7 +432,15 @@ def _analyze_exact(names, sizes, marginals, control, settings, lift_quantiles: b
         best_probs, expected_maximum, error = prob_best(arms)
         losses, errors = float(expected_maximum) - means, [float(np.max(error))]
     others = _others(num, control)
-    lift, rope_probs = _lift_and_rope(arms, control, others, prob, settings["rope"], lift_quantiles)
+    if num == 2:  # the ROPE probability came with the two-arm integral; a search only for the lift quantiles
+        rope_probs = in_rope
+        lift = (
+            _lift_and_rope(arms, control, others, prob, settings["rope"], True, rope_prob=False)[0]
+            if lift_quantiles
+            else np.full((3, 1), np.nan)
+        )
+    else:
+        lift, rope_probs = _lift_and_rope(arms, control, others, prob, settings["rope"], lift_quantiles)
     if num == 2:  # P(other > control) is already known from the two-arm integral
         beats_control = [float(best_probs[others[0]])]
     else:
@@ -473,8 +503,8 @@ def _analyze_draws(names, sizes, draws, control, settings):
     )
 
 
-def _with_sensitivity(run, metric: str, prior: str, sensitivity: bool) -> ABTestResult:
-    main = run(prior, True)
+def _with_sensitivity(run, metric: str, prior: str, sensitivity: bool, lift: bool = True) -> ABTestResult:
+    main = run(prior, lift)
     if not sensitivity:
         return main
     rows = []
@@ -498,6 +528,15 @@ def _with_sensitivity(run, metric: str, prior: str, sensitivity: bool) -> ABTest
     return dataclasses.replace(main, sensitivity=tuple(rows))
 
 
+def _with_srm(result: ABTestResult, sizes: np.ndarray, split: Any) -> ABTestResult:
+    """Attach the sample-ratio check; a failed one withholds the decision (the estimates stay, flagged)."""
+    planned = None if split is None else check_split(split, sizes.size)
+    srm = check_one(sizes, planned)
+    if not srm.broken:
+        return dataclasses.replace(result, srm=srm)
+    return dataclasses.replace(result, srm=srm, decision="withheld", decision_arm=None, reason=srm.message)
+
+
 def _prior_name(prior: str | None, metric: str) -> str:
     if prior is None:
         return PRIORS[metric][0]
@@ -518,6 +557,8 @@ def ab_test_binary(
     threshold: float = 0.005,
     rope: float = 0.01,
     sensitivity: bool = True,
+    lift: bool = True,
+    split: Any = None,
 ) -> ABTestResult:
     """Bayesian A/B/n test of conversion rates (Beta-Binomial per arm).
 
@@ -540,6 +581,13 @@ def ab_test_binary(
         Half-width of the region of practical equivalence, as a relative lift.
     sensitivity
         Also run the other priors and flag a conclusion that changes.
+    lift
+        Compute the quantiles of the relative lift (median and interval; a root search, most of
+        the cost of one test). Without them one test takes ~0.5 ms.
+    split
+        The planned share of visitors per arm (weights in the arms' order, e.g. ``[50, 50]``);
+        equal when omitted. The observed split is checked against it (``result.srm``); below
+        p = 0.001 the decision is ``"withheld"``.
 
     Returns
     -------
@@ -574,13 +622,13 @@ def ab_test_binary(
         return _analyze_exact(
             names,
             trials,
-            posterior.marginals()["probability"],
+            of_posterior(posterior, "probability"),
             control_index,
             _run_settings("binary", name, prob, threshold, rope),
             lift_quantiles,
         )
 
-    return _with_sensitivity(run, "binary", _prior_name(prior, "binary"), sensitivity)
+    return _with_srm(_with_sensitivity(run, "binary", _prior_name(prior, "binary"), sensitivity, lift), trials, split)
 
 
 def ab_test_count(
@@ -594,11 +642,13 @@ def ab_test_count(
     threshold: float = 0.005,
     rope: float = 0.01,
     sensitivity: bool = True,
+    lift: bool = True,
 ) -> ABTestResult:
     """Bayesian A/B/n test of event rates per unit exposure (Gamma-Poisson per arm).
 
     ``counts`` are total events per arm over ``exposure`` units (users, days, page
-    views). Other parameters as in :func:`ab_test_binary`; priors ``"jeffreys"``
+    views). Other parameters as in :func:`ab_test_binary` (no ``split``: exposure is not a count of
+    units, so there is no sample-ratio check); priors ``"jeffreys"``
     (default), ``"uniform"``, ``"skeptical"``.
     """
     names, (events, exposure) = _arm_inputs(names, counts=counts, exposure=exposure)
@@ -615,19 +665,94 @@ def ab_test_count(
         return _analyze_exact(
             names,
             exposure,
-            posterior.marginals()["rate"],
+            of_posterior(posterior, "rate"),
             control_index,
             _run_settings("count", name, prob, threshold, rope),
             lift_quantiles,
         )
 
-    return _with_sensitivity(run, "count", _prior_name(prior, "count"), sensitivity)
+    return _with_sensitivity(run, "count", _prior_name(prior, "count"), sensitivity, lift)
+
+
+def _arm_arrays(names, values, what: str, positive: bool = False) -> list[np.ndarray]:
+    if len(values) != len(names):
+        raise ValueError(f"got {len(names)} arm names but {len(values)} arrays of {what}.")
+    arrays = []
+    for name, arm_values in zip(names, values, strict=True):
+        label = f"{what} of arm {name!r}"
+        array = check_finite(as_float_array(arm_values, label), label)
+        if array.ndim != 1 or array.size < 2:
+            raise ValueError(
+                f"arm {name!r} needs at least 2 observations ({what}) in a 1-D array; got shape {array.shape}."
+            )
+        if positive and np.any(array <= 0):
+            raise ValueError(
+                f"lognormal=True needs values > 0; arm {name!r} has {array[array <= 0][0]:g}. For revenue with many "
+                "zeros, compare the mean (lognormal=False), or test conversion and spend per buyer separately."
+            )
+        arrays.append(array)
+    return arrays
+
+
+def continuous_statistics(values: Any, covariate: Any = None) -> dict[str, np.ndarray]:
+    """Per-arm sufficient statistics of a continuous metric: ``n``, ``mean``, ``variance`` (population).
+
+    With ``covariate`` (one array per arm, aligned with ``values``) also ``mean_x``, ``variance_x`` and
+    ``covariance`` (population), what CUPED needs. A warehouse computes the same numbers with GROUP BY.
+    """
+    out = {
+        "n": np.array([v.size for v in values], dtype=float),
+        "mean": np.array([v.mean() for v in values]),
+        "variance": np.array([v.var() for v in values]),
+    }
+    if covariate is not None:
+        out["mean_x"] = np.array([x.mean() for x in covariate])
+        out["variance_x"] = np.array([x.var() for x in covariate])
+        out["covariance"] = np.array(
+            [((x - x.mean()) * (v - v.mean())).mean() for v, x in zip(values, covariate, strict=True)]
+        )
+    return out
+
+
+def cuped(statistics: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Regression adjustment (CUPED) of per-arm statistics with the pooled within-arm slope.
+
+    Arms are on the last axis (a batch of tests on the others, one slope per test).
+
+    ``y - theta (x - mean_x_all)`` per unit, with ``theta = sum n cov / sum n var_x``: each arm's adjusted
+    mean is ``mean - theta (mean_x - mean_x_all)`` and its variance ``var - 2 theta cov + theta^2 var_x``,
+    so the conjugate posterior of the adjusted mean is exact given the slope. Returns the adjusted
+    statistics and ``{"slope", "variance_reduction", "correlation"}`` (the reduction is ``1 - pooled
+    adjusted variance / pooled variance``, about ``rho^2``).
+    """
+    n, mean, variance = statistics["n"], statistics["mean"], statistics["variance"]
+    mean_x, variance_x, covariance = statistics["mean_x"], statistics["variance_x"], statistics["covariance"]
+
+    def total(a: np.ndarray) -> np.ndarray:  # over the arms (the last axis), kept for broadcasting
+        return np.sum(a, axis=-1, keepdims=True)
+
+    pooled_var_x, within = total(n * variance_x), total(n * variance)
+    if not np.all(pooled_var_x > 0):
+        raise ValueError("the covariate is constant within every arm; CUPED needs a covariate that varies.")
+    slope = total(n * covariance) / pooled_var_x
+    centre_x = total(n * mean_x) / total(n)
+    adjusted_variance = np.maximum(variance - 2.0 * slope * covariance + slope**2 * variance_x, 0.0)
+    adjusted = {"n": n, "mean": mean - slope * (mean_x - centre_x), "variance": adjusted_variance}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reduction = np.where(within > 0, 1.0 - total(n * adjusted_variance) / within, 0.0)
+        correlation = np.where(within > 0, total(n * covariance) / np.sqrt(pooled_var_x * within), 0.0)
+    report = {"slope": slope[..., 0], "variance_reduction": reduction[..., 0], "correlation": correlation[..., 0]}
+    if np.ndim(n) == 1:
+        report = {k: float(v) for k, v in report.items()}
+    return adjusted, report
 
 
 def ab_test_continuous(
     names: Any,
-    values: Any,
+    values: Any = None,
     *,
+    covariate: Any = None,
+    statistics: dict[str, Any] | None = None,
     control: str | None = None,
     prior: str | None = None,
     lognormal: bool = False,
@@ -637,6 +762,8 @@ def ab_test_continuous(
     sensitivity: bool = True,
     num_draws: int = 200_000,
     rng: Any = 0,
+    lift: bool = True,
+    split: Any = None,
 ) -> ABTestResult:
     """Bayesian A/B/n test of a continuous metric's mean (Normal-Inverse-Gamma per arm).
 
@@ -646,6 +773,15 @@ def ab_test_continuous(
         Arm names.
     values
         One array of observations per arm (e.g. revenue per user), at least 2 each.
+    covariate
+        One array per arm aligned with ``values`` (e.g. each user's revenue before the experiment):
+        CUPED. The metric is regression-adjusted with the pooled within-arm slope (see :func:`cuped`)
+        and the posterior is that of the adjusted mean; ``result.adjustment`` reports the slope and the
+        variance reduction (about ``rho^2``), and the intervals narrow by ``sqrt(1 - rho^2)``.
+    statistics
+        Instead of ``values`` (and ``covariate``): per-arm sufficient statistics as
+        :func:`continuous_statistics` returns them (``n``, ``mean``, ``variance`` and, for CUPED,
+        ``mean_x``, ``variance_x``, ``covariance``), e.g. from a warehouse's GROUP BY.
     control
         Name of the control arm.
     prior
@@ -654,11 +790,13 @@ def ab_test_continuous(
     lognormal
         Model positive, skewed values as log-normal and compare the arms' means
         ``exp(mu + sigma^2/2)``; computed from exact posterior draws with the Monte
-        Carlo error reported.
-    prob, threshold, rope, sensitivity
+        Carlo error reported (raw ``values`` only, no covariate).
+    prob, threshold, rope, sensitivity, lift
         As in :func:`ab_test_binary`.
     num_draws, rng
         Number of posterior draws and their seed, used only with ``lognormal=True``.
+    split
+        The planned share of units per arm, checked as in :func:`ab_test_binary`.
 
     Returns
     -------
@@ -666,24 +804,39 @@ def ab_test_continuous(
 
     """
     names = _names(names)
-    if len(values) != len(names):
-        raise ValueError(f"got {len(names)} arm names but {len(values)} arrays of values.")
-    arrays = []
-    for name, arm_values in zip(names, values, strict=True):
-        array = check_finite(as_float_array(arm_values, f"values of arm {name!r}"), f"values of arm {name!r}")
-        if array.ndim != 1 or array.size < 2:
-            raise ValueError(f"arm {name!r} needs at least 2 observations in a 1-D array; got shape {array.shape}.")
-        if lognormal and np.any(array <= 0):
-            raise ValueError(
-                f"lognormal=True needs values > 0; arm {name!r} has {array[array <= 0][0]:g}. For revenue with many "
-                "zeros, compare the mean (lognormal=False), or test conversion and spend per buyer separately."
-            )
-        arrays.append(np.log(array) if lognormal else array)
+    if (values is None) == (statistics is None):
+        raise ValueError("pass exactly one of `values` (arrays per arm) and `statistics` (per-arm summaries).")
+    if lognormal and (covariate is not None or statistics is not None):
+        raise ValueError("lognormal=True needs the raw `values`, without a covariate; CUPED adjusts the mean itself.")
+    if values is not None:
+        arrays = _arm_arrays(names, values, "values", positive=lognormal)
+        arrays = [np.log(a) for a in arrays] if lognormal else arrays
+        covariates = None
+        if covariate is not None:
+            covariates = _arm_arrays(names, covariate, "covariate values")
+            for name, y, x in zip(names, arrays, covariates, strict=True):
+                if x.shape != y.shape:
+                    raise ValueError(
+                        f"the covariate of arm {name!r} has {x.size} values for {y.size} observations; pass one "
+                        "covariate value per observation, in the same order."
+                    )
+        summaries = continuous_statistics(arrays, covariates)
+    else:
+        summaries = {k: _arm_vector(v, f"statistics[{k!r}]", len(names)) for k, v in statistics.items()}
+        missing = {"n", "mean", "variance"} - set(summaries)
+        if missing:
+            raise ValueError(f"`statistics` needs n, mean and variance per arm; missing {', '.join(sorted(missing))}.")
+        if np.any(summaries["n"] < 2):
+            arm = names[int(np.argmax(summaries["n"] < 2))]
+            raise ValueError(f"arm {arm!r} has {summaries['n'].min():g} observations; at least 2 are needed per arm.")
+    adjustment = None
+    if covariate is not None or "covariance" in summaries:
+        summaries, adjustment = cuped(summaries)
     prob, threshold, rope = _settings(prob, threshold, rope)
     control_index = _control(control, names)
-    sizes = np.array([a.size for a in arrays], dtype=float)
-    pooled = np.concatenate(arrays)
-    centre, spread = float(pooled.mean()), float(max(pooled.var(), 1e-12))
+    sizes, means, variances = summaries["n"], summaries["mean"], summaries["variance"]
+    centre = float((sizes * means).sum() / sizes.sum())
+    spread = float(max(((sizes * (variances + (means - centre) ** 2)).sum()) / sizes.sum(), 1e-12))
     priors = {
         "vague": (centre, 1e-3, 1.0, spread),
         "weak": (centre, 1.0, 2.0, spread),
@@ -692,26 +845,15 @@ def ab_test_continuous(
 
     def run(name: str, lift_quantiles: bool) -> ABTestResult:
         m, kappa, alpha, beta = priors[name]
-        fitted = [NormalInverseGamma(m, kappa, alpha, beta).update(a) for a in arrays]
-        stacked = NormalInverseGamma._make(
-            loc=[f.loc for f in fitted],
-            kappa=[f.kappa for f in fitted],
-            alpha=[f.alpha for f in fitted],
-            beta=[f.beta for f in fitted],
-        )
+        stacked = NormalInverseGamma(
+            np.full(len(names), m), np.full(len(names), kappa), np.full(len(names), alpha), np.full(len(names), beta)
+        ).update_from_statistics(sizes, means, sizes * variances)
+        settings = _run_settings("continuous", name, prob, threshold, rope)
         if not lognormal:
-            return _analyze_exact(
-                names,
-                sizes,
-                stacked.marginals()["mean"],
-                control_index,
-                _run_settings("continuous", name, prob, threshold, rope),
-                lift_quantiles,
-            )
+            return _analyze_exact(names, sizes, of_posterior(stacked, "mean"), control_index, settings, lift_quantiles)
         draws = stacked.sample(rng, num_draws)
         arm_means = np.exp(draws["mean"] + 0.5 * draws["variance"])
-        return _analyze_draws(
-            names, sizes, arm_means, control_index, _run_settings("continuous", name, prob, threshold, rope)
-        )
+        return _analyze_draws(names, sizes, arm_means, control_index, settings)
 
-    return _with_sensitivity(run, "continuous", _prior_name(prior, "continuous"), sensitivity)
+    result = _with_sensitivity(run, "continuous", _prior_name(prior, "continuous"), sensitivity, lift)
+    return _with_srm(dataclasses.replace(result, adjustment=adjustment), sizes, split)

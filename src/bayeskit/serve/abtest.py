@@ -57,7 +57,7 @@ def run_ab(options: dict[str, Any]):
 
 def _densities(result: Any) -> dict[str, Any]:
     """Each arm's posterior density on a common grid covering every arm's 99.98% interval."""
-    marginals = result.marginals  # a frozen SciPy distribution, one batch entry per arm
+    marginals = result.marginals  # a decide._marginal.Marginal, one batch entry per arm
     if marginals is None:
         return {}
     grid = np.linspace(float(np.min(marginals.ppf(1e-4))), float(np.max(marginals.ppf(1 - 1e-4))), 241)
