@@ -9,18 +9,111 @@ from bayeskit.cli._errors import BadInput, bad_input_on_value_errors
 
 
 def load_and_run(
-    data: Path | None, variant_col: str | None, metric_col: str | None, metric: str | None, **options: Any
+    data: Path | None,
+    variant_col: str | None,
+    metric_col: str | None,
+    metric: str | None,
+    *,
+    db: Path | None = None,
+    table: str | None = None,
+    sql: str | None = None,
+    segments: tuple[str, ...] = (),
+    covariate: str | None = None,
+    split: str | None = None,
+    **options: Any,
 ):
-    """Read the table (or the bundled example), detect its layout and run the test."""
-    from bayeskit.cli.ab_data import detect_ab_data, read_table, run_ab_test
-    from bayeskit.datasets import dataset_path
+    """Read the data (a CSV, a Parquet file, a DuckDB table or query, or the bundled example) and run the test.
 
-    source = str(data) if data is not None else "bundled example ab_conversions.csv"
+    Returns ``(source, ab_data, result)``: ``result`` is an ``ABTestResult``, or with ``segments`` a pandas
+    table of one test per segment (``ab_data`` is then the warehouse statistics).
+    """
+    from bayeskit.cli.ab_data import detect_ab_data, read_table, run_ab_test
+    from bayeskit.cli.ab_warehouse import as_ab_data, is_warehouse, open_source, read_statistics, segment_table
+    from bayeskit.datasets import dataset_path
+    from bayeskit.decide.srm import parse_split
+
     with bad_input_on_value_errors():
-        frame = read_table(data if data is not None else dataset_path("ab_conversions"))
-        ab_data = detect_ab_data(frame, variant_col=variant_col, metric_col=metric_col, metric=metric)
-        result = run_ab_test(ab_data, **options)
+        if is_warehouse(data, db, table, sql) or segments or covariate is not None:
+            if data is not None and data.suffix.lower() == ".csv":  # read by DuckDB, to group and adjust
+                data, sql = None, f"SELECT * FROM read_csv_auto('{_quoted(data)}')"
+            connection, relation, source = open_source(data, db, table, sql)
+            try:
+                warehouse = read_statistics(
+                    relation,
+                    variant_col=variant_col,
+                    metric_col=metric_col,
+                    metric=metric,
+                    segments=tuple(segments),
+                    covariate=covariate,
+                )
+            finally:
+                connection.close()
+            if segments:
+                arms = warehouse.statistics[warehouse.columns["variant"]].nunique()
+                shares = None if split is None else parse_split(split, arms)
+                options.pop("sensitivity", None)
+                return (
+                    source,
+                    warehouse,
+                    segment_table(warehouse, options.pop("control", None), split=shares, **options),
+                )
+            ab_data = as_ab_data(warehouse)
+        else:
+            source = str(data) if data is not None else "bundled example ab_conversions.csv"
+            frame = read_table(data if data is not None else dataset_path("ab_conversions"))
+            ab_data = detect_ab_data(frame, variant_col=variant_col, metric_col=metric_col, metric=metric)
+        shares = None if split is None else parse_split(split, len(ab_data.names))
+        result = run_ab_test(ab_data, split=shares, **options)
     return source, ab_data, result
+
+
+def _quoted(path: Path) -> str:
+    if "'" in str(path):
+        raise ValueError(f"the path {str(path)!r} contains a quote; rename the file or read it with --sql.")
+    return str(path)
+
+
+def print_srm_banner(console, result) -> None:
+    """A red panel leading the output when the split is broken (the decision is withheld)."""
+    from rich.panel import Panel
+
+    if result.srm is not None and result.srm.broken:
+        console.print(Panel(result.srm.message, title="EXPERIMENT BROKEN: decision withheld", border_style="red"))
+
+
+def print_segments(console, table, warehouse) -> None:
+    """One row per segment and arm: the posterior, P(best), the expected loss, the decision and the split check."""
+    from rich.table import Table
+
+    variant = warehouse.columns["variant"]
+    out = Table(title=f"Bayesian A/B test per segment: {warehouse.metric} metric (exact, one vectorized call)")
+    for column in (*warehouse.segments, "arm", "n", "mean", "P(best)", "exp. loss", "P(ROPE)", "decision"):
+        out.add_column(column, justify="left" if column in (*warehouse.segments, "arm", "decision") else "right")
+    for record in table.to_dict(orient="records"):
+        decision = record["decision"] + (f" {record['decision_arm']!r}" if record["decision_arm"] else "")
+        if record["decision"] == "withheld":
+            decision = f"[red]withheld (split p = {record['srm_p_value']:.1g})[/red]"
+        out.add_row(
+            *(str(record[s]) for s in warehouse.segments),
+            str(record[variant]) + (" (control)" if record["is_control"] else ""),
+            f"{record['n']:,.0f}",
+            f"{record['mean']:.4g}",
+            f"{record['prob_best']:.3f}",
+            f"{record['expected_loss_relative']:.3%}",
+            "" if record["is_control"] else f"{record['prob_in_rope']:.2f}",
+            decision if record["is_control"] else "",
+        )
+    console.print(out)
+    broken = table.loc[table["decision"] == "withheld", list(warehouse.segments)].drop_duplicates()
+    if len(broken):
+        console.print(
+            f"[red]{len(broken)} segment(s) have a sample-ratio mismatch (p < 0.001): their decisions are "
+            "withheld.[/red]"
+        )
+    console.print(
+        "Each segment is its own test (no pooling across segments); intervals are in --json and --report. The "
+        f"method is exact, the largest numerical error {float(table['numerical_error'].max()):.1e}."
+    )
 
 
 def print_result(console, result, ab_data) -> None:
@@ -87,6 +180,14 @@ def print_result(console, result, ab_data) -> None:
             "[red]YES[/red]" if row.changes_conclusion else "no",
         )
     console.print(sensitivity)
+    if result.adjustment is not None:
+        console.print(
+            f"CUPED: slope {result.adjustment['slope']:.4g} on the covariate (correlation "
+            f"{result.adjustment['correlation']:.3f}); variance reduced by "
+            f"{result.adjustment['variance_reduction']:.1%}."
+        )
+    if result.srm is not None and not result.srm.broken:
+        console.print(f"sample ratio: {result.srm.message}")
     console.print(f"method: {result.method}; largest numerical error {result.numerical_error:.1e}")
 
 

@@ -46,6 +46,7 @@ class ABData:
     exposure: np.ndarray | None = None
     values: tuple[np.ndarray, ...] | None = None
     num_rows: int = 0
+    statistics: dict[str, np.ndarray] | None = None  # continuous: per-arm n, mean, variance (from a warehouse)
 
 
 def _find(frame, candidates: tuple[str, ...]) -> str | None:
@@ -274,5 +275,11 @@ def run_ab_test(data: ABData, control: str | None = None, **options: Any):
     if data.metric == "binary":
         return ab_test_binary(data.names, data.visitors, data.conversions, control=control, **options)
     if data.metric == "count":
+        if options.pop("split", None) is not None:
+            raise ValueError("--split checks units per arm; a count metric's exposure is not a count of units.")
         return ab_test_count(data.names, data.counts, data.exposure, control=control, **options)
+    if data.statistics is not None:
+        if lognormal:
+            raise ValueError("--lognormal needs the raw values; it is not available on aggregated statistics.")
+        return ab_test_continuous(data.names, statistics=data.statistics, control=control, **options)
     return ab_test_continuous(data.names, list(data.values), control=control, lognormal=lognormal, **options)

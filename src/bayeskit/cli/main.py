@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from bayeskit import __version__
-from bayeskit.cli._errors import EXIT_INTERRUPTED, Failed, check_output, handle_errors, on_interrupt
+from bayeskit.cli._errors import EXIT_FAILED, EXIT_INTERRUPTED, Failed, check_output, handle_errors, on_interrupt
 
 app = typer.Typer(
     name="bayeskit",
@@ -70,7 +70,9 @@ def demo(
 @app.command()
 @handle_errors
 def ab(
-    data: Path | None = typer.Argument(None, help="CSV file; omit to run the bundled example."),
+    data: Path | None = typer.Argument(
+        None, help="CSV or Parquet file (events or per-arm totals); omit to run the bundled example."
+    ),
     variant_col: str | None = typer.Option(
         None, "--variant-col", help="Column naming the variant (detected if omitted)."
     ),
@@ -96,22 +98,47 @@ def ab(
     lognormal: bool = typer.Option(
         False, "--lognormal", help="Continuous metric: model positive values as log-normal."
     ),
+    db: Path | None = typer.Option(None, "--db", help="A DuckDB database file (opened read-only)."),
+    table: str | None = typer.Option(None, "--table", help="The table of --db to read."),
+    sql: str | None = typer.Option(
+        None, "--sql", help="One read-only SELECT query (DuckDB SQL; may read Parquet/CSV files or --db tables)."
+    ),
+    segment: str | None = typer.Option(
+        None, "--segment", help="Comma-separated columns: one exact test per segment, in one vectorized call."
+    ),
+    covariate: str | None = typer.Option(
+        None, "--covariate", help="Continuous metric: a pre-experiment column for CUPED (regression adjustment)."
+    ),
+    split: str | None = typer.Option(
+        None, "--split", help="Planned traffic split in the arms' sorted order, e.g. 50,50 (default: equal)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the full result as JSON on stdout."),
     report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
 ) -> None:
-    """Bayesian A/B/n test from a CSV: P(best), expected loss, lift, a decision and prior sensitivity."""
+    """Bayesian A/B/n test: P(best), expected loss, lift, a decision, prior sensitivity and a sample-ratio check.
+
+    Reads a CSV, a Parquet file, a DuckDB table or a SELECT query; the aggregation runs inside DuckDB.
+    Exits 1 (after writing every output) when the sample-ratio check finds the experiment broken.
+    """
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
-    from bayeskit.cli.ab import check_options, load_and_run, print_result
+    from bayeskit.cli.ab import check_options, load_and_run, print_result, print_srm_banner
 
     check_options(threshold, rope, prob)
     check_output(report, "--report")
     messages = stderr_console()
+    segments = tuple(s.strip() for s in segment.split(",") if s.strip()) if segment else ()
     with messages.status("computing exact posteriors"):
         source, ab_data, result = load_and_run(
             data,
             variant_col,
             metric_col,
             metric,
+            db=db,
+            table=table,
+            sql=sql,
+            segments=segments,
+            covariate=covariate,
+            split=split,
             control=control,
             prior=prior,
             threshold=threshold,
@@ -119,11 +146,18 @@ def ab(
             prob=prob,
             lognormal=lognormal,
         )
+    if segments:
+        _segments_output(result, ab_data, source, json_output, report, messages)
+        return
     if json_output:
-        print_json({"source": source, "layout": ab_data.layout, "columns": ab_data.columns, **result.to_dict()})
+        banner = {"broken": True, "banner": result.srm.message} if result.broken else {}  # leads the JSON
+        print_json(
+            {**banner, "source": source, "layout": ab_data.layout, "columns": ab_data.columns, **result.to_dict()}
+        )
     else:
+        print_srm_banner(stdout_console(), result)
         print_result(stdout_console(), result, ab_data)
-    if result.conclusion_depends_on_prior:
+    if result.conclusion_depends_on_prior and not result.broken:
         messages.print(
             "[yellow]warning:[/yellow] the decision changes under another reasonable prior; see the sensitivity table."
         )
@@ -133,6 +167,39 @@ def ab(
 
         written = add_ab_sections(Report("Bayesian A/B test"), result, source).save(report)
         messages.print(f"wrote {written}")
+    if result.broken:  # the output is written; the exit status tells a pipeline the experiment is broken
+        messages.print(f"[red]error:[/red] {result.srm.message}")
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _segments_output(table, warehouse, source: str, json_output: bool, report: Path | None, messages) -> None:
+    from bayeskit.cli._output import print_json, stdout_console
+    from bayeskit.cli.ab import print_segments
+    from bayeskit.cli.ab_warehouse import forest_rows
+
+    if json_output:
+        print_json(
+            {
+                "source": source,
+                "layout": warehouse.layout,
+                "columns": warehouse.columns,
+                "segments": list(warehouse.segments),
+                "metric": warehouse.metric,
+                **table.attrs,
+                "tests": forest_rows(table, warehouse.segments),
+            }
+        )
+    else:
+        print_segments(stdout_console(), table, warehouse)
+    if report is not None:
+        from bayeskit.report import Report
+        from bayeskit.report.ab import add_segment_sections
+
+        written = add_segment_sections(Report("Bayesian A/B test per segment"), table, warehouse, source).save(report)
+        messages.print(f"wrote {written}")
+    if (table["decision"] == "withheld").any():
+        messages.print("[red]error:[/red] some segments have a sample-ratio mismatch; their decisions are withheld.")
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

@@ -534,7 +534,13 @@ def _with_srm(result: ABTestResult, sizes: np.ndarray, split: Any) -> ABTestResu
     srm = check_one(sizes, planned)
     if not srm.broken:
         return dataclasses.replace(result, srm=srm)
-    return dataclasses.replace(result, srm=srm, decision="withheld", decision_arm=None, reason=srm.message)
+    withheld = tuple(
+        dataclasses.replace(row, decision="withheld", decision_arm=None, changes_conclusion=False)
+        for row in result.sensitivity
+    )
+    return dataclasses.replace(
+        result, srm=srm, decision="withheld", decision_arm=None, reason=srm.message, sensitivity=withheld
+    )
 
 
 def _prior_name(prior: str | None, metric: str) -> str:

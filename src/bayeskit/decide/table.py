@@ -96,11 +96,11 @@ def sufficient_statistics(
     """Per (``by``, variant) group: the sufficient statistics of ``metric``, computed where the data lives.
 
     Returns a pandas DataFrame sorted by ``by`` and variant with columns ``n`` (units; exposure for
-    counts) and ``total`` (conversions, events or the sum of values), plus ``mean`` and ``variance``
-    (population variance) for a continuous metric, and with ``covariate`` (CUPED) ``mean_x``,
-    ``variance_x`` and ``covariance``. Raises ``ValueError`` naming the column, the group
-    and the fix for missing columns, missing values, non-binary values, negative counts and
-    conversions above visitors.
+    counts), ``rows`` (table rows in the group) and ``total`` (conversions, events or the sum of
+    values), plus ``mean`` and ``variance`` (population variance) for a continuous metric, and with
+    ``covariate`` (CUPED) ``mean_x``, ``variance_x`` and ``covariance``. Raises ``ValueError`` naming
+    the column, the group and the fix for missing columns, missing values, non-binary values,
+    negative counts and conversions above visitors.
     """
     import narwhals as nw
 
@@ -147,6 +147,7 @@ def sufficient_statistics(
     data = data.with_columns(*(check.cast(nw.Int64).alias(name) for name, check in checks.items()))
     aggregates = [nw.col(name).sum().alias(name) for name in checks]
     aggregates += [column.sum().alias(name) for name, column in sums.items()]
+    aggregates.append(nw.len().alias("rows"))
     if layout == "row-level":
         aggregates.append(nw.len().alias("n"))
     if metric == "continuous":

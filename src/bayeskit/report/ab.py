@@ -156,6 +156,8 @@ def sensitivity_table(result: ABTestResult) -> pd.DataFrame:
 def add_ab_sections(report: Report, result: ABTestResult, source: str) -> Report:
     """Append the A/B test's sections to ``report``."""
     report.heading("A/B test: which variant is better, and is it safe to ship?")
+    if result.broken:
+        report.warning(f"Experiment broken, decision withheld. {result.srm.message}")
     report.text(
         f"Data: {source}. Metric: {result.metric}. Method: {result.method}; largest numerical error "
         f"{result.numerical_error:.1e}.",
@@ -175,6 +177,15 @@ def add_ab_sections(report: Report, result: ABTestResult, source: str) -> Report
             "The conclusion changes under another reasonable prior (see the sensitivity table): "
             "the data do not yet settle it."
         )
+    if result.adjustment is not None:
+        report.text(
+            f"CUPED: the metric is adjusted for the covariate with slope {result.adjustment['slope']:.4g} "
+            f"(correlation {result.adjustment['correlation']:.3f}), which removes "
+            f"{result.adjustment['variance_reduction']:.1%} of its variance.",
+            css_class="note",
+        )
+    if result.srm is not None and not result.broken:
+        report.text(f"Sample ratio: {result.srm.message}", css_class="note")
     report.table(arm_table(result), index=False)
     report.figure(_densities_figure(result), "Posterior density of each arm's mean.")
     report.figure(
@@ -187,4 +198,53 @@ def add_ab_sections(report: Report, result: ABTestResult, source: str) -> Report
     )
     report.text("Prior sensitivity: the same data under other reasonable priors.")
     report.table(sensitivity_table(result), index=False)
+    return report
+
+
+def _forest_figure(table: pd.DataFrame, variant: str, segments: tuple[str, ...]) -> Figure:
+    labels = table[list(segments)].astype(str).agg(" / ".join, axis=1)
+    order = list(dict.fromkeys(labels))
+    arms = list(dict.fromkeys(table[variant].astype(str)))
+    figure = Figure(figsize=(8, 0.5 + 0.42 * len(order) * max(1, len(arms)) ** 0.5))
+    axis = figure.subplots()
+    offsets = np.linspace(-0.25, 0.25, len(arms)) if len(arms) > 1 else np.zeros(1)
+    for k, arm in enumerate(arms):
+        rows = table[table[variant].astype(str) == arm]
+        where = np.array([order.index(label) for label in labels[rows.index]]) + offsets[k]
+        axis.errorbar(
+            rows["mean"],
+            where,
+            xerr=[rows["mean"] - rows["low"], rows["high"] - rows["mean"]],
+            fmt="o",
+            color=_colour(k),
+            label=arm,
+            capsize=2,
+        )
+    axis.set_yticks(range(len(order)), order)
+    axis.invert_yaxis()
+    axis.set(xlabel="posterior mean and interval", title="Each arm in each segment (forest plot)")
+    axis.legend(fontsize=8)
+    return figure
+
+
+def add_segment_sections(report: Report, table: pd.DataFrame, warehouse, source: str) -> Report:
+    """Append the per-segment tests (one exact test each) to ``report``: a forest plot and the table."""
+    variant, segments = warehouse.columns["variant"], warehouse.segments
+    report.heading("A/B test per segment")
+    report.text(
+        f"Data: {source}, {warehouse.num_rows:,} rows aggregated in DuckDB. Metric: {warehouse.metric}. "
+        f"{table[list(segments)].drop_duplicates().shape[0]} segments, each tested on its own (no pooling "
+        f"across segments); largest numerical error {float(table['numerical_error'].max()):.1e}.",
+        css_class="note",
+    )
+    broken = table.loc[table["decision"] == "withheld", list(segments)].drop_duplicates()
+    if len(broken):
+        report.warning(
+            f"{len(broken)} segment(s) have a sample-ratio mismatch (chi-square p < 0.001): the assignment or the "
+            "logging loses units there, so their decisions are withheld."
+        )
+    interval = f"{table.attrs.get('prob', 0.95):.0%}"
+    report.figure(_forest_figure(table, variant, segments), f"Posterior mean and {interval} interval of each arm.")
+    shown = table[[*segments, variant, "n", "mean", "low", "high", "prob_best", "expected_loss_relative", "decision"]]
+    report.table(shown.round(5), index=False)
     return report
