@@ -32,7 +32,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check src tests benchmarks examples
 
 # Two workers, whole files each (module fixtures and compiled JAX programs stay shared within a file); the 15
-# slowest tests are listed so that the suite's time (limit: 15 minutes on 2 cores) stays watched.
+# slowest tests are listed so that the suite's time (limit: 8 minutes on 2 cores) stays watched.
 test: lint
 	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15 --doctest-modules --doctest-glob=README.md src tests README.md
 

@@ -56,8 +56,11 @@ def test_optimize_keeps_its_study(tmp_path):
     def three_done():
         if not study.exists():
             return False
-        with sqlite3.connect(study) as db:
-            return db.execute("SELECT COUNT(*) FROM trials WHERE state = 'complete'").fetchone()[0] >= 3
+        try:
+            with sqlite3.connect(study) as db:
+                return db.execute("SELECT COUNT(*) FROM trials WHERE state = 'complete'").fetchone()[0] >= 3
+        except sqlite3.OperationalError:  # the file exists, its table not yet
+            return False
 
     args = ("optimize", "slow:objective", "--space", "space.json", "--study", "s.db", "--trials", "200")
     code, _, err = interrupt(start(*args, cwd=tmp_path), ready=three_done)

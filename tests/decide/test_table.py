@@ -163,3 +163,62 @@ def test_sufficient_statistics_are_what_the_engine_sees(events):
     assert row["n"] == len(part)
     assert row["variance"] == pytest.approx(part["revenue"].var(ddof=0), rel=1e-12)
     assert row["covariance"] == pytest.approx(np.cov(part["pre"], part["revenue"], ddof=0)[0, 1], rel=1e-9)
+
+
+def test_partial_pooling_shrinks_small_segments_most_and_the_model_is_the_normal_normal_one():
+    from bayeskit.decide.pooling import pool_effects
+
+    # eight schools (Rubin 1981): the marginal-likelihood tau is 0, every school pooled to the weighted mean
+    effects = np.array([28.0, 8, -3, 7, -1, 1, 18, 12])
+    variances = np.array([15.0, 10, 16, 11, 9, 11, 10, 18]) ** 2
+    mean, _, mu, tau = pool_effects(effects, variances)
+    assert tau == 0.0 and mu == pytest.approx(np.sum(effects / variances) / np.sum(1 / variances))
+    np.testing.assert_allclose(mean, mu)
+
+    rng = np.random.default_rng(4)
+    visitors = np.repeat([[300, 300], [20_000, 20_000]], 6, axis=0)
+    lifts = np.tile(rng.normal(0.0, 0.15, 6), 2)  # real heterogeneity: tau > 0
+    conversions = rng.binomial(visitors, 0.1 * np.stack([np.ones(12), np.exp(lifts)], axis=1))
+    stats = pd.DataFrame(
+        {
+            "segment": np.repeat(np.arange(12), 2),
+            "variant": np.tile(["A", "B"], 12),
+            "n": visitors.ravel(),
+            "total": conversions.ravel(),
+        }
+    )
+    table = analyze_statistics(stats, by=["segment"], pool=["segment"])
+    arm = table[~table["is_control"]].reset_index(drop=True)
+    raw = np.log(arm["total"] / arm["n"]) - np.log(table.loc[table["is_control"], "total"].to_numpy() / visitors[:, 0])
+    pooled = np.log1p(arm["pooled_lift_median"])
+    moved = np.abs(pooled - raw)
+    assert moved[:6].mean() > 3 * moved[6:].mean()  # the 300-visitor segments move most
+    assert np.all(
+        (arm["pooled_lift_low"] < arm["pooled_lift_median"]) & (arm["pooled_lift_median"] < arm["pooled_lift_high"])
+    )
+    assert set(table["pooled_decision"]) <= {"ship", "keep testing", "no meaningful difference"}
+
+
+def test_partial_pooling_raises_fewer_false_alarms_over_many_small_segments():
+    """40 experiments x 20 segments of ~300 visitors per arm, no effect anywhere: P(best) > 0.95 is a false alarm."""
+    rng = np.random.default_rng(9)
+    num_experiments, num_segments = 40, 20
+    visitors = rng.integers(150, 450, (num_experiments, num_segments, 2))
+    rates = rng.uniform(0.03, 0.08, (num_experiments, num_segments, 1))  # segments differ; arms do not
+    conversions = rng.binomial(visitors, rates)
+    stats = pd.DataFrame(
+        {
+            "experiment": np.repeat(np.arange(num_experiments), num_segments * 2),
+            "segment": np.tile(np.repeat(np.arange(num_segments), 2), num_experiments),
+            "variant": np.tile(["A", "B"], num_experiments * num_segments),
+            "n": visitors.ravel(),
+            "total": conversions.ravel(),
+        }
+    )
+    table = analyze_statistics(stats, by=["experiment", "segment"], pool=["segment"])
+    assert table["pooled_prob_best"].notna().all()
+    # the false alarm that matters: an experiment in which some segment looks like a winner
+    alarms = table.assign(raw=table["prob_best"] > 0.95, pooled=table["pooled_prob_best"] > 0.95)
+    per_experiment = alarms.groupby("experiment")[["raw", "pooled"]].any().mean()
+    assert per_experiment["raw"] > 0.6  # 20 independent looks: 1 - 0.9^20 = 0.88 of experiments alarm
+    assert per_experiment["pooled"] < 0.5 * per_experiment["raw"]  # pooled: about the experiment-level 10%

@@ -82,27 +82,42 @@ def print_srm_banner(console, result) -> None:
 
 
 def print_segments(console, table, warehouse) -> None:
-    """One row per segment and arm: the posterior, P(best), the expected loss, the decision and the split check."""
+    """One row per segment and arm: the pooled estimate (the default) with the unpooled one beside it."""
     from rich.table import Table
 
     variant = warehouse.columns["variant"]
-    out = Table(title=f"Bayesian A/B test per segment: {warehouse.metric} metric (exact, one vectorized call)")
-    for column in (*warehouse.segments, "arm", "n", "mean", "P(best)", "exp. loss", "P(ROPE)", "decision"):
-        out.add_column(column, justify="left" if column in (*warehouse.segments, "arm", "decision") else "right")
+    pooled = "pooled_decision" in table.columns
+    title = f"Bayesian A/B test per segment: {warehouse.metric} metric"
+    out = Table(title=title + (", partially pooled across segments" if pooled else ", each segment on its own"))
+    headers = (*warehouse.segments, "arm", "n", "mean", "P(best)", "decision")
+    if pooled:
+        headers = (*warehouse.segments, "arm", "n", "mean", "lift", "P(best)", "decision", "unpooled P(best)")
+    numeric = ("n", "mean", "lift", "P(best)", "unpooled P(best)")
+    for column in headers:
+        out.add_column(column, justify="right" if column in numeric else "left")
     for record in table.to_dict(orient="records"):
-        decision = record["decision"] + (f" {record['decision_arm']!r}" if record["decision_arm"] else "")
-        if record["decision"] == "withheld":
-            decision = f"[red]withheld (split p = {record['srm_p_value']:.1g})[/red]"
-        out.add_row(
+
+        def verdict(key: str, record=record) -> str:
+            if not record["is_control"]:
+                return ""
+            if record[key] == "withheld":
+                return f"[red]withheld (split p = {record['srm_p_value']:.1g})[/red]"
+            arm = record[key.replace("decision", "decision_arm")]
+            return record[key] + (f" {arm!r}" if arm else "")
+
+        cells = [
             *(str(record[s]) for s in warehouse.segments),
             str(record[variant]) + (" (control)" if record["is_control"] else ""),
             f"{record['n']:,.0f}",
             f"{record['mean']:.4g}",
-            f"{record['prob_best']:.3f}",
-            f"{record['expected_loss_relative']:.3%}",
-            "" if record["is_control"] else f"{record['prob_in_rope']:.2f}",
-            decision if record["is_control"] else "",
-        )
+        ]
+        if pooled:
+            lift = "" if record["is_control"] else f"{record['pooled_lift_median']:+.1%}"
+            cells += [lift, f"{record['pooled_prob_best']:.3f}", verdict("pooled_decision")]
+            cells.append(f"{record['prob_best']:.3f}")
+        else:
+            cells += [f"{record['prob_best']:.3f}", verdict("decision")]
+        out.add_row(*cells)
     console.print(out)
     broken = table.loc[table["decision"] == "withheld", list(warehouse.segments)].drop_duplicates()
     if len(broken):
@@ -110,9 +125,16 @@ def print_segments(console, table, warehouse) -> None:
             f"[red]{len(broken)} segment(s) have a sample-ratio mismatch (p < 0.001): their decisions are "
             "withheld.[/red]"
         )
+    how = (
+        "Pooled (the default estimate): the segments' effects share a normal population fitted by marginal "
+        "likelihood (empirical Bayes), so small segments are shrunk towards it and do not raise false alarms; "
+        "unpooled: each segment on its own."
+        if pooled
+        else "Each segment is its own test (partial pooling covers two-arm binary and count tests)."
+    )
     console.print(
-        "Each segment is its own test (no pooling across segments); intervals are in --json and --report. The "
-        f"method is exact, the largest numerical error {float(table['numerical_error'].max()):.1e}."
+        f"{how} Intervals and losses are in --json and --report; the largest numerical error "
+        f"{float(table['numerical_error'].max()):.1e}."
     )
 
 

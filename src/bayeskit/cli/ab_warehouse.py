@@ -216,8 +216,17 @@ def segment_table(data: WarehouseData, control: str | None, **options: Any):
         by=data.segments,
         metric=data.metric,
         control=control,
+        pool=data.segments if _poolable(data) else (),
         **options,
     )
+
+
+def _poolable(data: WarehouseData) -> bool:
+    """Partial pooling covers two-arm tests of a binary or count metric (see decide.pooling)."""
+    if data.metric not in ("binary", "count"):
+        return False
+    arms = data.statistics.groupby(list(data.segments))[data.columns["variant"]].nunique()
+    return bool((arms == 2).all())
 
 
 def forest_rows(table, segments: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -275,7 +275,9 @@ def _analyze_block(arms: Marginal, prob: float, rope: float):
     beats = np.full((num_tests, num_arms), np.nan)
     in_rope = np.full((num_tests, num_arms), np.nan)
     if num_arms == 2:  # one pass: P(best), both losses and the ROPE probability at the same nodes
-        p_other, loss_control, loss_other, errors, in_rope[:, 1] = two_arm(control, _column(arms, 1), rope=rope)
+        found = two_arm(control, _column(arms, 1), rope=rope if rope > 0 else None)
+        p_other, loss_control, loss_other, errors = found[:4]
+        in_rope[:, 1] = found[4] if rope > 0 else 0.0  # P(|lift| < 0) = 0, as ab_test_* report it
         best = np.stack([1.0 - p_other, p_other], axis=1)
         losses = np.stack([loss_control, loss_other], axis=1)
         beats[:, 1] = p_other
@@ -298,6 +300,54 @@ def _analyze_block(arms: Marginal, prob: float, rope: float):
             cdf = ratio_cdf_of(arm, control)
             in_rope[:, k] = cdf(np.full(num_tests, 1.0 + rope)) - cdf(np.full(num_tests, max(1.0 - rope, 0.0)))
     return means, low, high, best, losses, beats, in_rope, errors
+
+
+def _pooled_columns(tests, by: list[str], pool: Sequence[str], stats, prob, rope, threshold, broken):
+    """Partial pooling of the two-arm tests' effects across the ``pool`` segments of each experiment.
+
+    ``tests``: ``(rows (T, 2), control marginal, arm marginal)`` blocks. Returns per-row arrays.
+    """
+    from bayeskit.decide.pooling import log_effect_moments, pool_effects, pooled_summaries
+
+    pool = [str(p) for p in pool]
+    if not set(pool) <= set(by):
+        raise ValueError(f"`pool` columns must be among `by` ({', '.join(by)}); got {', '.join(pool)}.")
+    size = len(stats)
+    out = {
+        name: np.full(size, np.nan)
+        for name in ("prob_best", "expected_loss_relative", "prob_beats_control", "lift_median", "lift_low")
+    }
+    out |= {name: np.full(size, np.nan) for name in ("lift_high", "prob_in_rope")}
+    out["decision"], out["decision_arm"] = np.empty(size, dtype=object), np.empty(size, dtype=object)
+    if not tests:
+        return out
+    rows = np.concatenate([block[0] for block in tests])
+    effect = np.concatenate([log_effect_moments(c, a)[0] for _, c, a in tests])
+    variance = np.concatenate([log_effect_moments(c, a)[1] for _, c, a in tests])
+    experiment = [b for b in by if b not in pool]
+    keys = stats.iloc[rows[:, 0]][experiment] if experiment else None
+    groups = (
+        keys.groupby(experiment, sort=False, dropna=False).indices.values() if experiment else [np.arange(len(rows))]
+    )
+    mean, var = np.empty_like(effect), np.empty_like(effect)
+    for index in groups:
+        mean[index], var[index], _, _ = pool_effects(effect[index], variance[index])
+    summary = pooled_summaries(mean, var, prob, rope)
+    control, arm = rows[:, 0], rows[:, 1]
+    out["prob_best"][control], out["prob_best"][arm] = 1.0 - summary["prob_beats"], summary["prob_beats"]
+    out["expected_loss_relative"][control] = summary["loss_control"]
+    out["expected_loss_relative"][arm] = summary["loss_arm"]
+    for name in ("prob_beats_control", "lift_median", "lift_low", "lift_high", "prob_in_rope"):
+        out[name][arm] = summary[name.replace("prob_beats_control", "prob_beats")]
+    losses = np.stack([summary["loss_control"], summary["loss_arm"]], axis=1)
+    best = np.argmin(losses, axis=1)
+    code = np.where(summary["prob_in_rope"] >= 0.95, 2, np.where(losses.min(axis=1) < threshold, 0, 1))
+    code = np.where(broken[control], 3, code)
+    labels = np.array(["ship", "keep testing", "no meaningful difference", "withheld"], dtype=object)
+    out["decision"][control] = out["decision"][arm] = labels[code]
+    out["_best_row"] = np.where(code == 0, np.where(best == 0, control, arm), -1)
+    out["_rows"] = rows
+    return out
 
 
 def _decisions(losses, in_rope, control_means, threshold):
@@ -323,8 +373,16 @@ def analyze_statistics(
     threshold: float = 0.005,
     rope: float = 0.01,
     split: Any = None,
+    pool: Sequence[str] = (),
 ):
-    """The exact analysis of every test in a table of sufficient statistics (see :func:`sufficient_statistics`)."""
+    """The exact analysis of every test in a table of sufficient statistics (see :func:`sufficient_statistics`).
+
+    ``pool`` names columns of ``by`` whose groups are segments of one experiment (``country``): then the
+    two-arm tests' effects are also partially pooled across those segments (:mod:`bayeskit.decide.pooling`,
+    binary and count metrics) and the table gains ``pooled_prob_best``, ``pooled_expected_loss_relative``,
+    ``pooled_prob_beats_control``, ``pooled_lift_median``/``_low``/``_high``, ``pooled_prob_in_rope``,
+    ``pooled_decision`` and ``pooled_decision_arm`` beside the unpooled ones.
+    """
     import pandas as pd
 
     metric = check_choice(metric, "metric", METRICS)
@@ -361,6 +419,10 @@ def analyze_statistics(
     decision_arm = np.empty(len(stats), dtype=object)
     srm_p, srm_off = np.full(len(stats), np.nan), np.full(len(stats), np.nan)
     reduction = np.full(len(stats), np.nan)
+    if pool and metric == "continuous":
+        raise ValueError("partial pooling covers the binary and count metrics; test continuous segments unpooled.")
+    two_arm_blocks, broken_rows = [], np.zeros(len(stats), dtype=bool)
+    labels = np.array(["ship", "keep testing", "no meaningful difference", "withheld"], dtype=object)
     for num_arms in np.unique(arms_per_test):
         tests = np.flatnonzero(arms_per_test == num_arms)
         rows = starts[tests][:, None] + np.arange(num_arms)  # (T, K)
@@ -377,10 +439,12 @@ def analyze_statistics(
         arms = _posteriors(metric, prior, n, total, extra)
         means, low, high, best, losses, beats, in_rope, errors = _analyze_block(arms, prob, rope)
         code, best_arm, relative = _decisions(losses, in_rope, means[:, 0], threshold)
+        broken = np.zeros(len(tests), dtype=bool)
         if metric != "count":  # exposure is not a count of units; see ab.ABTestResult.srm
             planned = None if split is None else check_split(split, num_arms)
             p_value, prob_off = sample_ratio(n, planned)
-            code = np.where(p_value < P_BROKEN, 3, code)
+            broken = p_value < P_BROKEN
+            code = np.where(broken, 3, code)
             srm_p[rows], srm_off[rows] = p_value[:, None], prob_off[:, None]
         for name, values in (
             ("mean", means),
@@ -394,10 +458,11 @@ def analyze_statistics(
             ("numerical_error", np.broadcast_to(errors[:, None], rows.shape)),
         ):
             columns[name][rows] = values
-        labels = np.array(["ship", "keep testing", "no meaningful difference", "withheld"], dtype=object)
         decision[rows] = labels[code][:, None]
-        chosen = np.where(code == 0, names[rows[np.arange(len(tests)), best_arm]], None)
-        decision_arm[rows] = chosen[:, None]
+        decision_arm[rows] = np.where(code == 0, names[rows[np.arange(len(tests)), best_arm]], None)[:, None]
+        broken_rows[rows] = broken[:, None]
+        if pool and num_arms == 2:
+            two_arm_blocks.append((rows, _column(arms, 0), _column(arms, 1)))
     out = stats[[*by, variant, "n", "total"]].copy()
     for name, values in columns.items():
         out[name] = values
@@ -407,6 +472,15 @@ def analyze_statistics(
         out["srm_p_value"], out["srm_prob_off"] = srm_p, srm_off
     if "covariance" in stats.columns:
         out["variance_reduction"] = reduction
+    if pool:
+        if len(two_arm_blocks) != len(np.unique(arms_per_test)) or np.any(arms_per_test != 2):
+            raise ValueError("partial pooling across segments covers two-arm tests; test more arms unpooled.")
+        pooled = _pooled_columns(two_arm_blocks, by, pool, stats, prob, rope, threshold, broken_rows)
+        best_row, pooled_rows = pooled.pop("_best_row"), pooled.pop("_rows")
+        chosen = np.where(best_row >= 0, names[np.maximum(best_row, 0)], None)
+        pooled["decision_arm"][pooled_rows[:, 0]] = pooled["decision_arm"][pooled_rows[:, 1]] = chosen
+        for name, values in pooled.items():
+            out[f"pooled_{name}"] = values
     out.attrs.update({"metric": metric, "prior": prior, "prob": prob, "threshold": threshold, "rope": rope})
     return out
 

@@ -202,27 +202,32 @@ def add_ab_sections(report: Report, result: ABTestResult, source: str) -> Report
 
 
 def _forest_figure(table: pd.DataFrame, variant: str, segments: tuple[str, ...]) -> Figure:
-    labels = table[list(segments)].astype(str).agg(" / ".join, axis=1)
-    order = list(dict.fromkeys(labels))
-    arms = list(dict.fromkeys(table[variant].astype(str)))
-    figure = Figure(figsize=(8, 0.5 + 0.42 * len(order) * max(1, len(arms)) ** 0.5))
+    """Each segment's lift of each arm over the control: pooled interval (filled) and unpooled estimate (hollow)."""
+    arms = table[~table["is_control"]]
+    labels = arms[list(segments)].astype(str).agg(" / ".join, axis=1).to_numpy()
+    control_mean = table.loc[table["is_control"], "mean"].to_numpy()
+    raw = arms["mean"].to_numpy() / np.repeat(control_mean, len(arms) // max(len(control_mean), 1)) - 1.0
+    figure = Figure(figsize=(8, 0.8 + 0.32 * len(arms)))
     axis = figure.subplots()
-    offsets = np.linspace(-0.25, 0.25, len(arms)) if len(arms) > 1 else np.zeros(1)
-    for k, arm in enumerate(arms):
-        rows = table[table[variant].astype(str) == arm]
-        where = np.array([order.index(label) for label in labels[rows.index]]) + offsets[k]
+    where = np.arange(len(arms))
+    if "pooled_lift_median" in arms.columns:
+        median = arms["pooled_lift_median"].to_numpy()
         axis.errorbar(
-            rows["mean"],
+            median,
             where,
-            xerr=[rows["mean"] - rows["low"], rows["high"] - rows["mean"]],
+            xerr=[median - arms["pooled_lift_low"], arms["pooled_lift_high"] - median],
             fmt="o",
-            color=_colour(k),
-            label=arm,
+            color=_colour(1),
             capsize=2,
+            label="partially pooled: median and interval",
         )
-    axis.set_yticks(range(len(order)), order)
+    axis.plot(raw, where, "o", mfc="white", color=_colour(0), label="each segment on its own (posterior means)")
+    axis.axvline(0.0, color="grey", lw=0.8)
+    names = arms[variant].astype(str).to_numpy()
+    axis.set_yticks(where, [f"{label}: {name}" for label, name in zip(labels, names, strict=True)])
     axis.invert_yaxis()
-    axis.set(xlabel="posterior mean and interval", title="Each arm in each segment (forest plot)")
+    axis.xaxis.set_major_formatter(lambda value, _: f"{value:+.0%}")
+    axis.set(xlabel="lift over the control", title="Lift in each segment (forest plot)")
     axis.legend(fontsize=8)
     return figure
 
@@ -233,8 +238,8 @@ def add_segment_sections(report: Report, table: pd.DataFrame, warehouse, source:
     report.heading("A/B test per segment")
     report.text(
         f"Data: {source}, {warehouse.num_rows:,} rows aggregated in DuckDB. Metric: {warehouse.metric}. "
-        f"{table[list(segments)].drop_duplicates().shape[0]} segments, each tested on its own (no pooling "
-        f"across segments); largest numerical error {float(table['numerical_error'].max()):.1e}.",
+        f"{table[list(segments)].drop_duplicates().shape[0]} segments; largest numerical error "
+        f"{float(table['numerical_error'].max()):.1e}.",
         css_class="note",
     )
     broken = table.loc[table["decision"] == "withheld", list(segments)].drop_duplicates()
@@ -244,7 +249,23 @@ def add_segment_sections(report: Report, table: pd.DataFrame, warehouse, source:
             "logging loses units there, so their decisions are withheld."
         )
     interval = f"{table.attrs.get('prob', 0.95):.0%}"
-    report.figure(_forest_figure(table, variant, segments), f"Posterior mean and {interval} interval of each arm.")
-    shown = table[[*segments, variant, "n", "mean", "low", "high", "prob_best", "expected_loss_relative", "decision"]]
-    report.table(shown.round(5), index=False)
+    report.figure(
+        _forest_figure(table, variant, segments), f"Lift over the control, with the pooled {interval} interval."
+    )
+    columns = [*segments, variant, "n", "mean", "low", "high", "prob_best", "expected_loss_relative", "decision"]
+    if "pooled_decision" in table.columns:
+        report.text(
+            "Partial pooling is the default estimate: the segments' effects (log rate ratios) share a normal "
+            "population fitted by marginal likelihood (empirical Bayes), so small segments are shrunk towards it "
+            "and twenty of them do not produce twenty false alarms. Hollow markers: each segment on its own.",
+            css_class="note",
+        )
+        columns[3:3] = [
+            "pooled_lift_median",
+            "pooled_lift_low",
+            "pooled_lift_high",
+            "pooled_prob_best",
+            "pooled_decision",
+        ]
+    report.table(table[columns].round(5), index=False)
     return report
