@@ -104,7 +104,14 @@ def bandits(num_seeds: int = 100, horizon: int = 100_000) -> dict:
     regret = numpy_thompson(problem.means, num_seeds, numpy_horizon)
     numpy_seconds = (time.perf_counter() - start) * horizon / numpy_horizon
     pulls = num_seeds * horizon
+    numpy_engine = simulate(0, problem, horizon, ("thompson",), num_seeds=num_seeds, engine="numpy")
     row = {
+        "bayeskit_numpy_engine_s": numpy_engine.seconds["thompson"],
+        "bayeskit_numpy_engine_pulls_per_s": pulls / numpy_engine.seconds["thompson"],
+        "numpy_engine_speedup": numpy_seconds / numpy_engine.seconds["thompson"],
+        "numpy_engine_regret_at_numpy_horizon": float(
+            numpy_engine.regret["thompson"][:, np.searchsorted(numpy_engine.steps, numpy_horizon)].mean()
+        ),
         "seeds": num_seeds,
         "horizon": horizon,
         "bayeskit_s": bayeskit_seconds,

@@ -166,3 +166,26 @@ def test_the_real_entry_point_reads_a_database(shop):
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == ""  # no warning reaches the user
     assert json.loads(result.stdout)["srm"]["broken"] is False
+
+
+def test_planned_visitors_say_how_settled_the_decision_is(tmp_path):
+    data = tmp_path / "ab.csv"
+    data.write_text("variant,visitors,conversions\nA,2000,100\nB,2000,112\n")
+    payload = _json(bayeskit_in_process("ab", str(data), "--planned-visitors", "10000", "--json"))
+    settled = payload["settledness"]
+    assert payload["decision"] == "keep testing" and 0.5 < settled["prob_change"] < 0.9 and settled["mcse"] < 0.02
+    text = bayeskit_in_process("ab", str(data), "--planned-visitors", "10000")
+    assert text.exit_code == 0 and "how settled: if the test runs to 10,000 visitors per arm" in text.stdout
+    too_few = bayeskit_in_process("ab", str(data), "--planned-visitors", "1000")
+    assert too_few.exit_code == 2 and "against a plan of 1,000" in too_few.stderr
+
+
+def test_the_bandit_command_runs_the_numpy_engine():
+    args = ("bandit", "simulate", "--horizon", "2000", "--seeds", "20", "--engine", "numpy", "--json")
+    result = bayeskit_in_process(*args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["engine"] == "numpy"
+    wrong = bayeskit_in_process(
+        "bandit", "simulate", "--reward", "linear", "--arms", "1,0;0,1", "--engine", "numpy", "--horizon", "100"
+    )
+    assert wrong.exit_code == 2 and "Use engine='jax'" in wrong.stderr

@@ -137,3 +137,32 @@ def test_policies_are_pure_init_choose_update_functions():
         policy_for("greedy", "bernoulli")
     with pytest.raises(ValueError, match="unknown reward 'binary'"):
         policy_for("ucb", "binary")
+
+
+def test_the_numpy_engine_matches_the_jax_engine_in_distribution(two_arms):
+    """The NumPy engine (conjugate context-free arms) against the JAX simulation of the fixture: same policies."""
+    numpy_run = simulate(0, two_arms.problem, 20_000, ("thompson", "epsilon-greedy"), num_seeds=48, engine="numpy")
+    for policy in ("thompson", "epsilon-greedy"):
+        final = {"jax": two_arms.regret[policy][:, -1], "numpy": numpy_run.regret[policy][:, -1]}
+        se = np.sqrt(sum(values.var(ddof=1) / values.size for values in final.values()))
+        assert abs(final["jax"].mean() - final["numpy"].mean()) < 4 * se, policy
+        assert np.all(numpy_run.pulls[policy].sum(axis=1) == 20_000)
+    np.testing.assert_array_equal(numpy_run.steps, two_arms.steps)
+    assert numpy_run.settings["engine"] == "numpy" and list(numpy_run.summary().index) == ["thompson", "epsilon-greedy"]
+    # Poisson arms, every policy: all learn (far below uniform play's 3,000 x 0.3 = 900), Thompson beats epsilon
+    poisson = simulate(1, BanditProblem.poisson([1.0, 1.3, 1.6]), 3_000, num_seeds=100, engine="numpy").summary()
+    assert poisson.loc["thompson", "regret"] < poisson.loc["epsilon-greedy", "regret"]
+    assert poisson["regret"].max() < 0.2 * 900
+
+
+def test_the_numpy_engine_is_reproducible_by_seed_and_refuses_what_it_does_not_cover():
+    problem = BanditProblem.bernoulli([0.4, 0.5])
+    first = simulate(7, problem, 300, ("thompson", "ucb"), num_seeds=5, engine="numpy")
+    again = simulate(7, problem, 300, ("thompson", "ucb"), num_seeds=5, engine="numpy")
+    np.testing.assert_array_equal(first.regret["ucb"], again.regret["ucb"])
+    with pytest.raises(ValueError, match="covers bernoulli, poisson arms; got 'linear'"):
+        simulate(0, BanditProblem.linear([[1.0, 0.0], [0.0, 1.0]]), 100, engine="numpy")
+    with pytest.raises(ValueError, match="one pull per round with immediate feedback"):
+        simulate(0, problem, 100, batch_size=10, engine="numpy")
+    with pytest.raises(ValueError, match="engine"):
+        simulate(0, problem, 100, engine="torch")

@@ -115,7 +115,7 @@ def test_robust_regression_shrugs_off_outliers():
 @pytest.fixture(scope="module")
 def grunfeld_fit():
     data = load_dataset("grunfeld")
-    model = HierarchicalRegression(group="firm", num_warmup=500, num_samples=500)
+    model = HierarchicalRegression(group="firm", num_warmup=500)
     return data, model.fit_pooling_comparison(data[["log_value", "log_capital", "firm"]], data["log_invest"])
 
 

@@ -80,7 +80,7 @@ def test_nuts_on_the_kalman_likelihood_matches_quadrature_over_the_noise_levels(
         numpyro.factor("log_likelihood", log_likelihood(process, measurement, y))
 
     posterior = nuts(
-        local_level, jnp.asarray(y, jnp.float32), key=jax.random.key(0), num_chains=2, num_warmup=300, num_samples=400
+        local_level, jnp.asarray(y, jnp.float32), key=jax.random.key(0), num_chains=4, num_warmup=300, num_samples=300
     )
     table = posterior.summary()
     assert table["r_hat"].max() < 1.05 and table["ess_bulk"].min() > 200

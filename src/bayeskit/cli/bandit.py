@@ -40,6 +40,7 @@ def run_bandit(
     noise_sd: float,
     seed: int,
     progress: bool = True,
+    engine: str = "jax",
 ) -> Any:
     """Validate the options and simulate every policy."""
     import jax
@@ -61,6 +62,7 @@ def run_bandit(
             delay=delay,
             epsilon=epsilon,
             progress=progress,
+            engine=engine,
         )
 
 

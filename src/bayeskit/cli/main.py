@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -112,6 +113,11 @@ def ab(
     split: str | None = typer.Option(
         None, "--split", help="Planned traffic split in the arms' sorted order, e.g. 50,50 (default: equal)."
     ),
+    planned_visitors: float | None = typer.Option(
+        None,
+        "--planned-visitors",
+        help="Binary metric: visitors per arm at the planned end; reports P(the decision changes by then).",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the full result as JSON on stdout."),
     report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML report here."),
 ) -> None:
@@ -149,14 +155,17 @@ def ab(
     if segments:
         _segments_output(result, ab_data, source, json_output, report, messages)
         return
+    settled = _settledness(result, ab_data, planned_visitors, prob, threshold, rope) if planned_visitors else None
+    extra = {} if settled is None else {"settledness": {**dataclasses.asdict(settled), "message": settled.message}}
     if json_output:
         banner = {"broken": True, "banner": result.srm.message} if result.broken else {}  # leads the JSON
-        print_json(
-            {**banner, "source": source, "layout": ab_data.layout, "columns": ab_data.columns, **result.to_dict()}
-        )
+        columns = {"source": source, "layout": ab_data.layout, "columns": ab_data.columns}
+        print_json({**banner, **columns, **result.to_dict(), **extra})
     else:
         print_srm_banner(stdout_console(), result)
         print_result(stdout_console(), result, ab_data)
+        if settled is not None:
+            stdout_console().print(f"how settled: {settled.message}")
     if result.conclusion_depends_on_prior and not result.broken:
         messages.print(
             "[yellow]warning:[/yellow] the decision changes under another reasonable prior; see the sensitivity table."
@@ -170,6 +179,26 @@ def ab(
     if result.broken:  # the output is written; the exit status tells a pipeline the experiment is broken
         messages.print(f"[red]error:[/red] {result.srm.message}")
         raise typer.Exit(EXIT_FAILED)
+
+
+def _settledness(result, ab_data, planned_visitors: float, prob: float, threshold: float, rope: float):
+    from bayeskit.cli._errors import BadInput, bad_input_on_value_errors
+    from bayeskit.decide.settle import decision_stability
+
+    if result.metric != "binary":
+        raise BadInput("`--planned-visitors` applies to a binary metric (visitors and conversions).")
+    with bad_input_on_value_errors():
+        return decision_stability(
+            list(ab_data.names),
+            ab_data.visitors,
+            ab_data.conversions,
+            planned_visitors=planned_visitors,
+            rng=0,
+            control=result.control,
+            prob=prob,
+            threshold=threshold,
+            rope=rope,
+        )
 
 
 def _segments_output(table, warehouse, source: str, json_output: bool, report: Path | None, messages) -> None:
@@ -578,6 +607,9 @@ def bandit_simulate(
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     json_output: bool = typer.Option(False, "--json", help="Print the summary and mean regret curves as JSON."),
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report with the regret curves here."),
+    engine: str = typer.Option(
+        "jax", "--engine", help="jax (every case, GPU) | numpy (bernoulli/poisson, one pull per round; faster on CPU)."
+    ),
 ) -> None:
     """Simulate Thompson sampling, UCB and epsilon-greedy; print their regret and write the curves."""
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
@@ -586,7 +618,7 @@ def bandit_simulate(
     if report is not None and str(report) in ("", "."):
         report = None  # the old way to skip the report, still accepted
     check_output(report, "--report")
-    result = run_bandit(arms, reward, horizon, seeds, batch_size, delay, epsilon, noise_sd, seed)
+    result = run_bandit(arms, reward, horizon, seeds, batch_size, delay, epsilon, noise_sd, seed, engine=engine)
     if json_output:
         print_json(result.to_dict())
     else:

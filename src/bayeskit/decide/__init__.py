@@ -38,12 +38,14 @@ _WHERE = {
     "sufficient_statistics": "table",
     "SampleRatio": "srm",
     "sample_ratio": "srm",
+    "Settledness": "settle",
+    "decision_stability": "settle",
 }
 
 __all__ = sorted(_WHERE)
 
 
-_SUBMODULES = frozenset({"ab", "active", "bandits", "srm", "stream", "table", "_marginal", "_quadrature"})
+_SUBMODULES = frozenset({"ab", "active", "bandits", "settle", "srm", "stream", "table", "_marginal", "_quadrature"})
 
 
 def __getattr__(name: str) -> Any:

@@ -440,6 +440,7 @@ class BanditSimulation:
             "num_seeds": self.num_seeds,
             "batch_size": self.batch_size,
             "delay": self.delay,
+            "engine": self.settings.get("engine", "jax"),
             "summary": table.to_dict(orient="records"),
             "steps": self.steps.tolist(),
             "mean_regret": {p: c.mean(axis=0).tolist() for p, c in self.regret.items()},
@@ -462,6 +463,7 @@ def simulate(
     epsilon: float = 0.1,
     num_points: int = 200,
     progress: bool = False,
+    engine: str = "jax",
 ) -> BanditSimulation:
     """Simulate ``policies`` on ``problem`` for ``horizon`` pulls, ``num_seeds`` times each.
 
@@ -487,6 +489,10 @@ def simulate(
         Points of each regret curve kept (log-spaced, always including the horizon).
     progress
         A progress bar over policies on stderr.
+    engine
+        ``"jax"`` (every case; compiled, a GPU when there is one) or ``"numpy"`` (Bernoulli and Poisson
+        arms with one pull per round and immediate feedback; faster on a CPU: see
+        :mod:`bayeskit.decide.bandits_numpy`).
 
     Returns
     -------
@@ -519,6 +525,13 @@ def simulate(
         raise ValueError(f"`delay` must be a whole number >= 0 (rounds); got {delay!r}.")
     if not 0.0 <= float(epsilon) <= 1.0:
         raise ValueError(f"`epsilon` must be a probability in [0, 1]; got {epsilon!r}.")
+    check_choice(engine, "engine", ("jax", "numpy"))
+    if engine == "numpy":
+        if batch_size != 1 or delay != 0:
+            raise ValueError("engine='numpy' simulates one pull per round with immediate feedback; use engine='jax'.")
+        from bayeskit.decide.bandits_numpy import simulate_numpy
+
+        return simulate_numpy(key, problem, int(horizon), tuple(policies), int(num_seeds), float(epsilon), num_points)
     num_rounds = -(-int(horizon) // int(batch_size))
     horizon = num_rounds * int(batch_size)
     steps = _checkpoints(horizon, num_points)

@@ -207,7 +207,7 @@ def _forest_figure(table: pd.DataFrame, variant: str, segments: tuple[str, ...])
     labels = arms[list(segments)].astype(str).agg(" / ".join, axis=1).to_numpy()
     control_mean = table.loc[table["is_control"], "mean"].to_numpy()
     raw = arms["mean"].to_numpy() / np.repeat(control_mean, len(arms) // max(len(control_mean), 1)) - 1.0
-    figure = Figure(figsize=(8, 0.8 + 0.32 * len(arms)))
+    figure = Figure(figsize=(8, 1.6 + 0.32 * len(arms)))
     axis = figure.subplots()
     where = np.arange(len(arms))
     if "pooled_lift_median" in arms.columns:
@@ -228,7 +228,8 @@ def _forest_figure(table: pd.DataFrame, variant: str, segments: tuple[str, ...])
     axis.invert_yaxis()
     axis.xaxis.set_major_formatter(lambda value, _: f"{value:+.0%}")
     axis.set(xlabel="lift over the control", title="Lift in each segment (forest plot)")
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.6 / max(len(arms), 1)), ncol=2)
+    figure.tight_layout()
     return figure
 
 
