@@ -45,9 +45,12 @@ _persistent_compilation_cache()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """Say at the end of the run, not only in a skip reason, when the browser tests did not run."""
+    """Say at the end of the run, not only in a skip reason, when the browser or Spark tests did not run."""
     from tests.serve._browser import CHROMIUM, MISSING
+    from tests.sources._java import JAVA, MISSING_JAVA
 
     skipped = terminalreporter.stats.get("skipped", [])
     if CHROMIUM is None and any("test_browser" in getattr(report, "nodeid", "") for report in skipped):
         terminalreporter.write_line(f"NOTE: {MISSING}", yellow=True, bold=True)
+    if JAVA is None and any("test_spark" in getattr(report, "nodeid", "") for report in skipped):
+        terminalreporter.write_line(f"NOTE: {MISSING_JAVA}", yellow=True, bold=True)
