@@ -21,6 +21,8 @@ pytestmark = [
     # PySpark's own notices about pandas 3 (its conversion code, not ours)
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+    # Spark starts its JVM by fork + exec (nothing of JAX runs in the child), which Python flags once JAX is loaded
+    pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning"),
 ]
 
 
