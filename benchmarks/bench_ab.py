@@ -110,10 +110,8 @@ def many_tests(num_tests=10_000, seed=2):
 GBSTATS_PYTHON = Path(__file__).resolve().parent / ".cache" / "gbstats-venv" / "bin" / "python"
 
 
-def gbstats_agreement(num_tests=2_000, seed=5):
-    """The same two-arm inputs through GrowthBook's gbstats (Gaussian approximation) and the exact engine."""
-    if not GBSTATS_PYTHON.exists():
-        return None
+def _gbstats_run(num_tests: int, seed: int):
+    """The gbstats benchmark's inputs (100 to 20,000 visitors, rates 0.5% to 20%) and gbstats' answers on them."""
     rng = np.random.default_rng(seed)
     visitors = rng.integers(100, 20_000, size=(num_tests, 2)).astype(float)
     conversions = rng.binomial(visitors.astype(int), rng.uniform(0.005, 0.2, size=(num_tests, 1))).astype(float)
@@ -126,7 +124,14 @@ def gbstats_agreement(num_tests=2_000, seed=5):
         text=True,
         check=True,
     )
-    peer = json.loads(output.stdout)
+    return visitors, conversions, json.loads(output.stdout)
+
+
+def gbstats_agreement(num_tests=2_000, seed=5):
+    """The same two-arm inputs through GrowthBook's gbstats (Gaussian approximation) and the exact engine."""
+    if not GBSTATS_PYTHON.exists():
+        return None
+    visitors, conversions, peer = _gbstats_run(num_tests, seed)
     from scipy import stats
 
     start = time.perf_counter()
@@ -159,19 +164,7 @@ def gbstats_decisions(num_tests=2_000, seed=5):
 
     from bayeskit.decide.table import analyze_statistics
 
-    rng = np.random.default_rng(seed)
-    visitors = rng.integers(100, 20_000, size=(num_tests, 2)).astype(float)
-    conversions = rng.binomial(visitors.astype(int), rng.uniform(0.005, 0.2, size=(num_tests, 1))).astype(float)
-    conversions = np.maximum(conversions, 1.0)
-    payload = json.dumps([[v[0], c[0], v[1], c[1]] for v, c in zip(visitors, conversions, strict=True)])
-    output = subprocess.run(
-        [str(GBSTATS_PYTHON), str(Path(__file__).with_name("gbstats_runner.py"))],
-        input=payload,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    peer = json.loads(output.stdout)
+    visitors, conversions, peer = _gbstats_run(num_tests, seed)
     stats = pd.DataFrame(
         {
             "test": np.repeat(np.arange(num_tests), 2),
