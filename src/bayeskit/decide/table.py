@@ -47,6 +47,8 @@ from bayeskit.sources.statistics import METRICS, sufficient_statistics
 
 __all__ = ["ab_test_table", "analyze_statistics", "sufficient_statistics"]
 
+_LABELS = np.array(["ship", "keep testing", "no meaningful difference", "withheld"], dtype=object)  # decision codes
+
 
 # ----------------------------------------------------------------------------------------------
 # The vectorized analysis of many tests
@@ -156,8 +158,8 @@ def _pooled_columns(tests, by: list[str], pool: Sequence[str], stats, prob, rope
     if not tests:
         return out
     rows = np.concatenate([block[0] for block in tests])
-    effect = np.concatenate([log_effect_moments(c, a)[0] for _, c, a in tests])
-    variance = np.concatenate([log_effect_moments(c, a)[1] for _, c, a in tests])
+    moments = [log_effect_moments(control, arm) for _, control, arm in tests]
+    effect, variance = (np.concatenate([m[k] for m in moments]) for k in (0, 1))
     experiment = [b for b in by if b not in pool]
     keys = stats.iloc[rows[:, 0]][experiment] if experiment else None
     groups = (
@@ -177,8 +179,7 @@ def _pooled_columns(tests, by: list[str], pool: Sequence[str], stats, prob, rope
     best = np.argmin(losses, axis=1)
     code = np.where(summary["prob_in_rope"] >= 0.95, 2, np.where(losses.min(axis=1) < threshold, 0, 1))
     code = np.where(broken[control], 3, code)
-    labels = np.array(["ship", "keep testing", "no meaningful difference", "withheld"], dtype=object)
-    out["decision"][control] = out["decision"][arm] = labels[code]
+    out["decision"][control] = out["decision"][arm] = _LABELS[code]
     out["_best_row"] = np.where(code == 0, np.where(best == 0, control, arm), -1)
     out["_rows"] = rows
     return out
@@ -256,7 +257,7 @@ def analyze_statistics(
     if pool and metric == "continuous":
         raise ValueError("partial pooling covers the binary and count metrics; test continuous segments unpooled.")
     two_arm_blocks, broken_rows = [], np.zeros(len(stats), dtype=bool)
-    labels = np.array(["ship", "keep testing", "no meaningful difference", "withheld"], dtype=object)
+    labels = _LABELS
     for num_arms in np.unique(arms_per_test):
         tests = np.flatnonzero(arms_per_test == num_arms)
         rows = starts[tests][:, None] + np.arange(num_arms)  # (T, K)
