@@ -166,7 +166,7 @@ def _poolable(data: WarehouseData) -> bool:
     return bool((arms == 2).all())
 
 
-def forest_rows(table, segments: tuple[str, ...]) -> list[dict[str, Any]]:
+def forest_rows(table) -> list[dict[str, Any]]:
     """The segment table as JSON-ready rows."""
     rows = []
     for record in table.to_dict(orient="records"):

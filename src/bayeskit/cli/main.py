@@ -215,7 +215,7 @@ def _segments_output(table, warehouse, source: str, json_output: bool, report: P
                 "segments": list(warehouse.segments),
                 "metric": warehouse.metric,
                 **table.attrs,
-                "tests": forest_rows(table, warehouse.segments),
+                "tests": forest_rows(table),
             }
         )
     else:

@@ -30,17 +30,14 @@ NUMPY_REWARDS = ("bernoulli", "poisson")
 _BLOCK = 1024
 
 
-def _scores(policy, rng, successes, pulls, t, epsilon, reward, gammas):
-    """Per seed and arm: the score whose argmax is played (``successes`` are events for Poisson arms)."""
+def _scores(policy, rng, successes, pulls, t, epsilon, reward):
+    """Per seed and arm: the score whose argmax is played (``successes`` are events for Poisson arms).
+
+    Thompson sampling on Bernoulli arms has its own loop (:func:`_thompson_bernoulli`).
+    """
     num_seeds, num_arms = pulls.shape
-    if policy == "thompson":
-        if reward == "bernoulli":
-            shape = np.stack([1.0 + successes, 1.0 + pulls - successes])
-            draws = rng.standard_gamma(shape, out=gammas) if gammas is not None else rng.standard_gamma(shape)
-            score = draws[0] / (draws[0] + draws[1])
-        else:
-            score = rng.standard_gamma(1.0 + successes) / (1.0 + pulls)
-        return score
+    if policy == "thompson":  # Poisson arms: a draw of each rate from Gamma(1 + events, 1 + pulls)
+        return rng.standard_gamma(1.0 + successes) / (1.0 + pulls)
     mean = successes / np.maximum(pulls, 1.0)
     if policy == "ucb":
         scale = 1.0 if reward == "bernoulli" else np.sqrt(mean + 1.0 / np.maximum(pulls, 1.0))
@@ -86,13 +83,12 @@ def _run(policy, reward, means, horizon, num_seeds, epsilon, rng):
     flat_successes, flat_pulls = successes.reshape(-1), pulls.reshape(-1)
     offsets = np.arange(num_seeds) * num_arms
     chosen = np.empty((horizon, num_seeds), dtype=np.intp)
-    gammas = np.empty((2, num_seeds, num_arms)) if policy == "thompson" and reward == "bernoulli" else None
     for start in range(0, horizon, _BLOCK):
         stop = min(start + _BLOCK, horizon)
         if reward == "bernoulli":
             uniforms = rng.random((stop - start, num_seeds))
         for t in range(start, stop):
-            arms = np.argmax(_scores(policy, rng, successes, pulls, t, epsilon, reward, gammas), axis=1)
+            arms = np.argmax(_scores(policy, rng, successes, pulls, t, epsilon, reward), axis=1)
             chosen[t] = arms
             index = offsets + arms
             if reward == "bernoulli":

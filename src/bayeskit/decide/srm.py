@@ -31,7 +31,7 @@ from scipy import special
 
 from bayeskit._validate import as_float_array
 
-__all__ = ["P_BROKEN", "SampleRatio", "check_split", "parse_split", "sample_ratio"]
+__all__ = ["P_BROKEN", "SampleRatio", "check_one", "check_split", "parse_split", "sample_ratio"]
 
 P_BROKEN = 0.001
 

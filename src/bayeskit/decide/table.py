@@ -257,7 +257,6 @@ def analyze_statistics(
     if pool and metric == "continuous":
         raise ValueError("partial pooling covers the binary and count metrics; test continuous segments unpooled.")
     two_arm_blocks, broken_rows = [], np.zeros(len(stats), dtype=bool)
-    labels = _LABELS
     for num_arms in np.unique(arms_per_test):
         tests = np.flatnonzero(arms_per_test == num_arms)
         rows = starts[tests][:, None] + np.arange(num_arms)  # (T, K)
@@ -293,7 +292,7 @@ def analyze_statistics(
             ("numerical_error", np.broadcast_to(errors[:, None], rows.shape)),
         ):
             columns[name][rows] = values
-        decision[rows] = labels[code][:, None]
+        decision[rows] = _LABELS[code][:, None]
         decision_arm[rows] = np.where(code == 0, names[rows[np.arange(len(tests)), best_arm]], None)[:, None]
         broken_rows[rows] = broken[:, None]
         if pool and num_arms == 2:
