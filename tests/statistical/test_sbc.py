@@ -47,6 +47,20 @@ def test_nuts_passes_sbc():
     assert result.failed_checks.get("divergences", 0) <= 5 and result.failed_checks.get("R-hat", 0) <= 10
 
 
+def test_nuts_with_the_low_rank_mass_matrix_passes_sbc_on_a_correlated_posterior():
+    result = sbc(
+        regression,
+        X_CORRELATED,
+        key=jax.random.key(3),
+        observed="y",
+        engine="nuts",
+        num_simulations=60,
+        engine_kwargs={"num_chains": 2, "num_warmup": 250, "num_samples": 300, "mass_matrix": "lowrank"},
+    )
+    assert result.passed, result.summary()
+    assert result.failed_checks.get("divergences", 0) <= 3
+
+
 def test_laplace_passes_sbc_where_the_posterior_is_gaussian():
     result = sbc(regression, X_PLAIN, key=jax.random.key(1), observed="y", engine="laplace", num_simulations=200)
     assert result.passed, result.summary()

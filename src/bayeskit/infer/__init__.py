@@ -11,6 +11,7 @@ from bayeskit.infer.checkpoint import CheckpointError
 from bayeskit.infer.checks import plot_predictive_check, predictive_check, prior_predictive
 from bayeskit.infer.diagnostics import THRESHOLDS, Finding, banner, check_inference_data
 from bayeskit.infer.draws import DiagnosticsWarning, DrawsPosterior, side_by_side
+from bayeskit.infer.model_check import ModelError, check_model
 from bayeskit.infer.nuts import nuts
 from bayeskit.infer.sbc import SBCResult, sbc
 
@@ -21,10 +22,12 @@ __all__ = [
     "DiagnosticsWarning",
     "DrawsPosterior",
     "Finding",
+    "ModelError",
     "SBCResult",
     "advi",
     "banner",
     "check_inference_data",
+    "check_model",
     "laplace",
     "nuts",
     "plot_predictive_check",

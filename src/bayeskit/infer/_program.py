@@ -77,6 +77,8 @@ class Program:
     constrain: Any
     chunk: int
     compile_s: float
+    plan: Any = None  # the warmup windows (bayeskit.infer.adapt.Schedule)
+    evaluate: Any = None  # (flat points, data) -> potential, gradient, position: for restarts
 
     def run_chunk(self, state: Any, num: int, dynamic: list[Any]) -> tuple[Any, dict[str, np.ndarray]]:
         """Advance every chain ``num`` (<= chunk) transitions; host copies of what they produced."""
@@ -91,24 +93,74 @@ class Program:
 def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Program:
     import jax
     import jax.numpy as jnp
-    from numpyro.infer.hmc import hmc
+    from jax.flatten_util import ravel_pytree
+    from numpyro.infer.hmc import hmc, momentum_generator
+    from numpyro.infer.hmc_util import (
+        IntegratorState,
+        dual_averaging,
+        euclidean_kinetic_energy,
+        find_reasonable_step_size,
+    )
+    from numpyro.infer.initialization import init_to_sample, init_to_uniform, init_to_value
     from numpyro.infer.util import initialize_model
 
-    num_chains, num_warmup, target_accept, max_tree_depth, chunk = settings
+    from bayeskit.infer import adapt
+
+    num_chains, num_warmup, target_accept, max_tree_depth, chunk, mass_matrix, _max_restarts, init_kind, _ = settings
     start = time.perf_counter()
     generators = model_generators(model, spec, dynamic)
     init_kernel, sample_kernel = hmc(potential_fn_gen=generators["potential"], algo="NUTS")
     postprocess_gen = generators["postprocess"]
+    plan = adapt.schedule(num_warmup)
+    size = sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(generators["z_shape"]))
+    if mass_matrix == "auto":
+        mass_matrix = "lowrank" if size <= adapt.AUTO_LOW_RANK_LIMIT else "diag"
+    dense = mass_matrix == "lowrank"
 
-    def init(keys, dyn):
+    da_init, da_update = dual_averaging()
+    _, unravel = ravel_pytree(jax.tree.map(lambda x: jnp.zeros(x.shape, x.dtype), generators["z_shape"]))
+    flat = jax.vmap(lambda z: ravel_pytree(z)[0])
+
+    def potential_of(args, kwargs):
+        return generators["potential"](*args, **kwargs)
+
+    def reasonable(potential, state, key):
+        """NumPyro's heuristic step size (the acceptance of one leapfrog step crosses 0.8) at one chain's start."""
+        info = IntegratorState(z=state.z, r=None, potential_energy=state.potential_energy, z_grad=state.z_grad)
+        step_size, inverse = state.adapt_state.step_size, state.adapt_state.inverse_mass_matrix
+        return find_reasonable_step_size(
+            potential, euclidean_kinetic_energy, momentum_generator, step_size, inverse, info, key
+        )
+
+    def init(keys, dyn, values):
         args, kwargs = merge(dyn, spec)
-        pairs = jax.vmap(jax.random.split)(keys)
-        params, *_ = initialize_model(pairs[:, 0], model, model_args=args, model_kwargs=kwargs, dynamic_args=True)
+        pairs = jax.vmap(lambda k: jax.random.split(k, 3))(keys)
 
-        def one(z, key):
+        def start_at(key, given):
+            strategy = init_to_value(values=given) if given else init_to_sample if init_kind == "prior" else None
+            params, *_ = initialize_model(
+                key,
+                model,
+                init_strategy=strategy or init_to_uniform,
+                model_args=args,
+                model_kwargs=kwargs,
+                dynamic_args=True,
+            )
+            return params.z
+
+        z = jax.vmap(start_at)(pairs[:, 0], values)
+        gradient = jax.vmap(jax.grad(potential_of(args, kwargs)))(z)
+        inverse = jnp.clip(1.0 / jnp.abs(flat(gradient)), 1.0 / adapt.INITIAL_CLIP, adapt.INITIAL_CLIP)
+        inverse = jax.vmap(jnp.diag)(inverse) if dense else inverse
+
+        def one(z, inverse, key):
             return init_kernel(
                 z,
-                num_warmup=num_warmup,
+                num_warmup=0,
+                adapt_step_size=False,  # bayeskit adapts; NumPyro's adapter would close over these traced arguments
+                adapt_mass_matrix=False,
+                dense_mass=dense,
+                inverse_mass_matrix=inverse,
                 target_accept_prob=target_accept,
                 max_tree_depth=max_tree_depth,
                 model_args=args,
@@ -116,7 +168,35 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
                 rng_key=key,
             )
 
-        return jax.vmap(one)(params.z, pairs[:, 1])
+        state = jax.vmap(one)(z, inverse, pairs[:, 1])
+        state = state._replace(
+            adapt_state=state.adapt_state._replace(
+                step_size=jax.vmap(lambda s, key: reasonable(potential_of(args, kwargs), s, key))(state, pairs[:, 2])
+            )
+        )
+        size = inverse.shape[1]
+        zeros = jnp.zeros((num_chains, size), inverse.dtype)
+        scalars = jnp.zeros(num_chains, inverse.dtype)
+        rows = plan.longest if dense else 0
+        warm = adapt.WarmupState(
+            da=jax.vmap(da_init)(jnp.log(10.0 * state.adapt_state.step_size)),
+            n=scalars,
+            moves=scalars,
+            mean_x=zeros,
+            m2_x=zeros,
+            mean_g=zeros,
+            m2_g=zeros,
+            mean_u=scalars,
+            m2_u=scalars,
+            kept=scalars,
+            buffer_x=jnp.zeros((num_chains, rows, size), inverse.dtype),
+            buffer_g=jnp.zeros((num_chains, rows, size), inverse.dtype),
+            restarts=jnp.zeros(num_chains, jnp.int32),
+            restarted_at=jnp.full(num_chains, -1, jnp.int32),
+            key=pairs[:, 2],
+            gradients=jnp.zeros(num_chains, jnp.int32),
+        )
+        return state, warm
 
     def record(state):
         return {
@@ -129,16 +209,59 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
             "step_size": state.adapt_state.step_size,
         }
 
+    def adapt_after(hmc_state, warm, before, args, kwargs):
+        """The warmup bookkeeping after transition ``t``: window statistics and dual averaging of the step size."""
+        t = hmc_state.i[0] - 1
+        x, g, u = flat(hmc_state.z), flat(hmc_state.z_grad), hmc_state.potential_energy
+        da = jax.vmap(da_update)(target_accept - hmc_state.accept_prob, warm.da)
+        slot = (warm.kept.astype(jnp.int32) if dense else 0) % max(plan.longest, 1)
+        if dense:
+            put = jax.vmap(lambda buf, i, row: buf.at[i].set(row))
+            warm = warm._replace(
+                buffer_x=put(warm.buffer_x, slot, x), buffer_g=put(warm.buffer_g, slot, g), kept=warm.kept + 1
+            )
+        n = warm.n + 1
+        d_x, d_g, d_u = x - warm.mean_x, g - warm.mean_g, u - warm.mean_u
+        mean_x = warm.mean_x + d_x / n[:, None]
+        mean_g = warm.mean_g + d_g / n[:, None]
+        mean_u = warm.mean_u + d_u / n
+        warm = warm._replace(
+            da=da,
+            n=n,
+            moves=warm.moves + jnp.any(x != before, axis=1).astype(warm.moves.dtype),
+            mean_x=mean_x,
+            m2_x=warm.m2_x + d_x * (x - mean_x),
+            mean_g=mean_g,
+            m2_g=warm.m2_g + d_g * (g - mean_g),
+            mean_u=mean_u,
+            m2_u=warm.m2_u + d_u * (u - mean_u),
+            gradients=warm.gradients + hmc_state.num_steps.astype(warm.gradients.dtype),
+        )
+        last = t == num_warmup - 1
+        step_size = jnp.exp(jnp.where(last, da[1], da[0]))
+        hmc_state = hmc_state._replace(adapt_state=hmc_state.adapt_state._replace(step_size=step_size))
+        return hmc_state, warm
+
     def advance(state, num, dyn):
         args, kwargs = merge(dyn, spec)
         step = jax.vmap(sample_kernel, in_axes=(0, None, None))
-        buffer = jax.tree.map(lambda x: jnp.zeros((chunk, *x.shape), x.dtype), record(state))
+        buffer = jax.tree.map(lambda x: jnp.zeros((chunk, *x.shape), x.dtype), record(state[0]))
 
         def body(i, carry):
-            current, collected = carry
+            (current, warm), collected = carry
+            before = flat(current.z)
             current = step(current, args, kwargs)
+            current, warm = jax.lax.cond(  # data as operands: closed-over tracers would break the AOT program
+                current.i[0] <= num_warmup,
+                lambda s, w, b, d: adapt_after(s, w, b, *merge(d, spec)),
+                lambda s, w, b, d: (s, w),
+                current,
+                warm,
+                before,
+                dyn,
+            )
             collected = jax.tree.map(lambda buf, value: buf.at[i].set(value), collected, record(current))
-            return current, collected
+            return (current, warm), collected
 
         return jax.lax.fori_loop(0, num, body, (state, buffer))
 
@@ -146,15 +269,26 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         args, kwargs = merge(dyn, spec)
         return jax.vmap(postprocess_gen(*args, **kwargs))(z)
 
+    def evaluate(x, dyn):
+        """Potential energy and its gradient at flat unconstrained points (for restarts; compiled on first use)."""
+        args, kwargs = merge(dyn, spec)
+        potential = potential_of(args, kwargs)
+        u, g = jax.vmap(jax.value_and_grad(lambda v: potential(unravel(v))))(x)
+        return u, jax.vmap(unravel)(g), jax.vmap(unravel)(x)
+
     keys = jax.random.split(jax.random.PRNGKey(0), num_chains)
-    compiled_init = jax.jit(init).lower(keys, dynamic).compile()
-    state_shape = jax.eval_shape(init, keys, dynamic)
+    given = () if isinstance(init_kind, str) else init_kind
+    values = {name: jnp.zeros((num_chains, *shape), dtype) for name, shape, dtype in given}
+    compiled_init = jax.jit(init).lower(keys, dynamic, values).compile()
+    state_shape = jax.eval_shape(init, keys, dynamic, values)
     compiled_advance = jax.jit(advance, donate_argnums=0).lower(state_shape, jnp.int32(chunk), dynamic).compile()
     return Program(
         init=compiled_init,
         advance=compiled_advance,
         constrain=jax.jit(constrain),
         chunk=chunk,
+        plan=plan,
+        evaluate=jax.jit(evaluate),
         compile_s=time.perf_counter() - start,
     )
 

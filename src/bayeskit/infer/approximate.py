@@ -10,6 +10,7 @@ import numpy as np
 from bayeskit._progress import status
 from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
+from bayeskit.infer._precision import with_precision
 from bayeskit.infer._program import cached, is_cached, merge, model_generators, split_arguments
 from bayeskit.infer.diagnostics import Finding, check_inference_data
 from bayeskit.infer.draws import DrawsPosterior
@@ -59,7 +60,7 @@ def _build_laplace(model: Any, spec: tuple, dynamic: list[Any], settings: tuple)
     from numpyro.infer.initialization import init_to_median
     from numpyro.infer.util import initialize_model, log_density
 
-    num_draws, space = settings
+    num_draws, space, _ = settings
     generators = model_generators(model, spec, dynamic)
     potential_gen, postprocess_gen = generators["potential"], generators["postprocess"]
     latent = tuple(generators["z_shape"])
@@ -166,6 +167,7 @@ def _newton_polish(objective: Any, start: Any, num_steps: int = 10) -> Any:
     return jax.lax.fori_loop(0, num_steps, step, start)
 
 
+@with_precision
 def laplace(
     model: Any,
     *args: Any,
@@ -173,6 +175,7 @@ def laplace(
     num_draws: int = 4000,
     space: str = "unconstrained",
     progress: bool | str = False,
+    precision: str = "float32",
     **kwargs: Any,
 ) -> DrawsPosterior:
     """Laplace approximation: a Gaussian at the MAP, covariance the inverse Hessian of the negative log posterior.
@@ -201,6 +204,10 @@ def laplace(
         Deterministic sites are only given in the unconstrained space.
     progress
         Label each stage (compiling, optimizing, drawing) on stderr; a string names the run.
+    precision
+        ``"float32"`` (default) or ``"float64"``: the fit, compile included, runs inside
+        ``jax.enable_x64`` without touching JAX's global setting (ill-conditioned
+        posteriors and large data sets lose digits in float32).
 
     Returns
     -------
@@ -228,9 +235,10 @@ def laplace(
     key_data = raw_key(key)
     dynamic, spec = split_arguments(args, kwargs)
     start = time.perf_counter()
-    ready = is_cached("laplace", model, spec, dynamic, (num_draws, space))
+    settings = (num_draws, space, precision)
+    ready = is_cached("laplace", model, spec, dynamic, settings)
     with status("compiling the Laplace program (once per model and data shapes)", progress and not ready):
-        program, was_cached = cached("laplace", model, spec, dynamic, (num_draws, space), _build_laplace)
+        program, was_cached = cached("laplace", model, spec, dynamic, settings, _build_laplace)
     compiled = time.perf_counter()
     with status(f"finding the posterior mode, its Hessian and {num_draws:,} draws", progress):
         out = jax.block_until_ready(program(key_data, dynamic))
@@ -303,7 +311,7 @@ def _build_advi(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) ->
     from numpyro.infer import SVI, Trace_ELBO
     from numpyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
 
-    guide_name, num_steps, learning_rate, num_draws = settings
+    guide_name, num_steps, learning_rate, num_draws, _ = settings
     guide = AutoNormal(model) if guide_name == "meanfield" else AutoMultivariateNormal(model)
     svi = SVI(model, guide, numpyro.optim.Adam(learning_rate), Trace_ELBO())
     args, kwargs = merge(dynamic, spec)
@@ -326,6 +334,7 @@ def _build_advi(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) ->
     return jax.jit(fit).lower(jnp.zeros(2, jnp.uint32), dynamic).compile()
 
 
+@with_precision
 def advi(
     model: Any,
     *args: Any,
@@ -335,6 +344,7 @@ def advi(
     learning_rate: float = 0.01,
     num_draws: int = 4000,
     progress: bool = False,
+    precision: str = "float32",
     **kwargs: Any,
 ) -> DrawsPosterior:
     """Automatic differentiation variational inference, mean-field or full-rank Gaussian in unconstrained space.
@@ -362,6 +372,10 @@ def advi(
         Independent draws from the fitted approximation.
     progress
         Print a one-line start and end note on stderr (the loop is a single compiled call).
+    precision
+        ``"float32"`` (default) or ``"float64"``: the fit, compile included, runs inside
+        ``jax.enable_x64`` without touching JAX's global setting (ill-conditioned
+        posteriors and large data sets lose digits in float32).
 
     References
     ----------
@@ -376,7 +390,7 @@ def advi(
     key_data = raw_key(key)
     dynamic, spec = split_arguments(args, kwargs)
     start = time.perf_counter()
-    settings = (guide, num_steps, float(learning_rate), num_draws)
+    settings = (guide, num_steps, float(learning_rate), num_draws, precision)
     ready = is_cached("advi", model, spec, dynamic, settings)
     with status(f"ADVI ({guide}): compiling (once per model and data shapes)", progress and not ready):
         program, was_cached = cached("advi", model, spec, dynamic, settings, _build_advi)

@@ -13,9 +13,19 @@ import numpy as np
 
 from bayeskit.posterior import Finding
 
-__all__ = ["THRESHOLDS", "Finding", "banner", "check_inference_data"]
+__all__ = ["THRESHOLDS", "Finding", "banner", "chain_findings", "check_inference_data", "precision_findings"]
 
-THRESHOLDS = {"r_hat": 1.01, "ess": 400.0, "divergences": 0, "e_bfmi": 0.3, "tree_depth_saturation": 0.01}
+THRESHOLDS = {
+    "r_hat": 1.01,
+    "ess": 400.0,
+    "divergences": 0,
+    "e_bfmi": 0.3,
+    "tree_depth_saturation": 0.01,
+    "moved": 0.05,
+    "spread": 0.01,
+    "apart_sd": 20.0,
+    "float32_resolution": 0.01,
+}
 
 
 def check_inference_data(idata: Any, max_tree_depth: int | None = None) -> tuple[Finding, ...]:
@@ -89,6 +99,74 @@ def check_inference_data(idata: Any, max_tree_depth: int | None = None) -> tuple
                 )
             )
     return tuple(findings)
+
+
+def chain_findings(draws: dict[str, np.ndarray], lp: np.ndarray, restarts: np.ndarray | None = None) -> tuple:
+    """A finding per chain that is stuck: it hardly moved, its draws spread far less than the others', or it sits apart.
+
+    ``draws`` are ``(chain, draw, ...)`` per site, ``lp`` the ``(chain, draw)`` log density.
+    "Sits apart" needs three chains or more: its mean log density is more than 20 of the
+    chains' typical within-chain standard deviations (and 20 nats) below the median chain's.
+    """
+    flat = np.concatenate([np.reshape(v, (*v.shape[:2], -1)) for v in draws.values()], axis=2).astype(float)
+    num_chains = flat.shape[0]
+    moved = np.mean(np.any(np.diff(flat, axis=1) != 0, axis=2), axis=1) if flat.shape[1] > 1 else np.ones(num_chains)
+    sd = flat.std(axis=1)
+    reference = np.median(sd, axis=0)
+    spread = np.median(sd / np.where(reference > 0, reference, 1.0), axis=1) if num_chains > 1 else np.ones(1)
+    mean_lp = lp.mean(axis=1)
+    within = float(np.sqrt(np.median(lp.var(axis=1))))
+    deficit = np.median(mean_lp) - mean_lp
+    apart = (deficit > THRESHOLDS["apart_sd"] * within) & (deficit > 20.0) & (num_chains >= 3)
+    findings = []
+    for chain in range(num_chains):
+        restarted = int(restarts[chain]) if restarts is not None else 0
+        history = f"; it was restarted {restarted} time(s) in warmup" if restarted else ""
+        advice = (
+            "its draws are not from the posterior: allow restarts (max_restarts), start elsewhere (init=), run a "
+            "longer warmup or reparameterize; do not use these draws."
+        )
+        if moved[chain] < THRESHOLDS["moved"] or spread[chain] < THRESHOLDS["spread"]:
+            findings.append(
+                Finding(
+                    "stuck chain",
+                    float(min(moved[chain], spread[chain])),
+                    THRESHOLDS["moved"] if moved[chain] < THRESHOLDS["moved"] else THRESHOLDS["spread"],
+                    f"chain {chain}",
+                    f"chain {chain} never really moved ({moved[chain]:.0%} of its transitions moved it, its draws "
+                    f"spread {spread[chain]:.2g} times as far as the median chain's){history}: {advice}",
+                )
+            )
+        elif apart[chain]:
+            findings.append(
+                Finding(
+                    "chain apart",
+                    float(deficit[chain] / max(within, 1e-12)),
+                    THRESHOLDS["apart_sd"],
+                    f"chain {chain}",
+                    f"chain {chain} sits {deficit[chain]:.3g} nats of log density below the others (a minor mode or "
+                    f"a region it cannot leave){history}: {advice}",
+                )
+            )
+    return tuple(findings)
+
+
+def precision_findings(lp: np.ndarray, precision: str) -> tuple:
+    """A finding when float32 cannot resolve the log density finely enough for NUTS's accept decisions."""
+    if precision != "float32" or not np.all(np.isfinite(lp)):
+        return ()
+    resolution = float(np.max(np.abs(lp))) * 2.0**-23
+    if resolution <= THRESHOLDS["float32_resolution"]:
+        return ()
+    return (
+        Finding(
+            "float32 round-off",
+            resolution,
+            THRESHOLDS["float32_resolution"],
+            f"(|log density| reaches {np.max(np.abs(lp)):.3g}; float32 resolves it to about this many nats)",
+            "energy errors are dominated by round-off at this scale: rerun with precision='float64'.",
+        ),
+    )
 
 
 def banner(findings: tuple[Finding, ...]) -> str:
