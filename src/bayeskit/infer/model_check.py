@@ -5,9 +5,9 @@ NumPyro samples a model whose scale can go negative (``Normal(0, s)`` with
 and the run reports only low ESS. :func:`check_model` traces the model eagerly at a
 few points spread over the unconstrained space (uniform in [-2, 2], NumPyro's own
 initialization range, mapped to each site's support) and checks, at each point and
-for each site, that every distribution parameter satisfies its constraint, that every
-observed value lies in its distribution's support and that its log density is not
-NaN. A problem raises :class:`ModelError` naming the site, the parameter and the fix.
+for each site, that every elementwise distribution parameter satisfies its constraint
+and that every observed value lies in its distribution's support; a site whose log
+density is NaN at every point is refused too. A problem raises :class:`ModelError` naming the site, the parameter and the fix.
 """
 
 from __future__ import annotations
@@ -83,33 +83,47 @@ def _points(trace: dict, key: Any) -> list[dict[str, Any]]:
     return points
 
 
+def _example(value: Any, ok: np.ndarray) -> str:
+    values = np.asarray(value)
+    if ok.shape != values.shape:
+        return ""
+    return f" (e.g. {values[~ok].ravel()[:3]})"
+
+
 def _problem(name: str, site: dict) -> str | None:
+    """A structural problem of one site at one point: an elementwise parameter or observed value off its support.
+
+    Matrix constraints (positive-definite, Cholesky factors) are left out: at extreme but legal
+    values they fail by round-off, which is not a modeling error.
+    """
     fn = site["fn"]
     for parameter, constraint in getattr(fn, "arg_constraints", {}).items():
         value = getattr(fn, parameter, None)
-        if value is None:
+        if value is None or getattr(constraint, "event_dim", 0) != 0 or type(constraint).__name__ == "_Real":
+            continue  # a real parameter can only overflow (round-off, not a modeling error)
+        try:
+            ok = np.asarray(constraint(value)) | ~np.isfinite(np.asarray(value, dtype=float))
+        except ValueError:  # a dependent constraint (its validity is not defined elementwise)
             continue
-        ok = np.asarray(constraint(value))
         if not ok.all():
             return (
                 f"site {name!r}: the parameter `{parameter}` of its {type(fn).__name__} leaves its support "
-                f"({constraint}) at some values the other latent variables can take "
-                f"(e.g. {np.asarray(value).ravel()[~ok.ravel()][:1]}); give the variable it comes from a prior on "
-                "that support (e.g. a HalfNormal or LogNormal for a scale, a Beta for a probability) or transform it "
-                "(jnp.exp, jax.nn.softplus)."
+                f"({constraint}) at values the other latent variables can take{_example(value, ok)}; give the "
+                "variable it comes from a prior on that support (e.g. a HalfNormal or LogNormal for a scale, a Beta "
+                "for a probability) or transform it (jnp.exp, jax.nn.softplus)."
             )
-    if site["is_observed"]:
+    if site["is_observed"] and getattr(fn.support, "event_dim", 0) == 0:
         inside = np.asarray(fn.support(site["value"]))
         if not inside.all():
-            bad = np.asarray(site["value"]).ravel()[~np.broadcast_to(inside, np.shape(site["value"])).ravel()][:3]
             return (
-                f"site {name!r}: observed values outside the support of its {type(fn).__name__} ({fn.support}), "
-                f"e.g. {bad}; fix the data or choose a likelihood with that support."
+                f"site {name!r}: observed values outside the support of its {type(fn).__name__} ({fn.support})"
+                f"{_example(site['value'], inside)}; fix the data or choose a likelihood with that support."
             )
-    log_density = np.asarray(fn.log_prob(site["value"]))
-    if np.isnan(log_density).any():
-        return f"site {name!r}: its log density is NaN at values its parents can take; check the parameters it uses."
     return None
+
+
+def _is_nan(site: dict) -> bool:
+    return bool(np.isnan(np.asarray(site["fn"].log_prob(site["value"]))).any())
 
 
 def check_model(model: Any, args: tuple, kwargs: dict, key: Any) -> None:
@@ -126,12 +140,32 @@ def check_model(model: Any, args: tuple, kwargs: dict, key: Any) -> None:
     """
     import numpyro
 
+    import jax
+    import jax.numpy as jnp
+
+    # as under NUTS, arrays arrive as JAX arrays (a model may index one with a traced loop counter)
+    args, kwargs = jax.tree.map(
+        lambda v: jnp.asarray(v) if isinstance(v, np.ndarray) else v,
+        (tuple(args), dict(kwargs)),
+        is_leaf=lambda x: x is None,
+    )
     with numpyro.validation_enabled(False):  # bayeskit checks every site itself, to name it
         trace = _first_trace(model, args, kwargs)
         _refuse_discrete(trace)
+        nan_everywhere: set[str] | None = None
         for point in _points(trace, key):
+            nan_here = set()
             for name, site in _trace(model, args, kwargs, point, 0).items():
                 if site["type"] == "sample":
                     problem = _problem(name, site)
                     if problem is not None:
                         raise ModelError(problem)
+                    if _is_nan(site):
+                        nan_here.add(name)
+            nan_everywhere = nan_here if nan_everywhere is None else nan_everywhere & nan_here
+    if nan_everywhere:
+        name = sorted(nan_everywhere)[0]
+        raise ModelError(
+            f"site {name!r}: its log density is NaN wherever the model was tried ({POINTS} points spread over the "
+            "latent variables' supports); check the parameters it uses and the data it scores."
+        )
