@@ -138,10 +138,9 @@ def check_model(model: Any, args: tuple, kwargs: dict, key: Any) -> None:
     key
         A JAX key for the points at which the model is traced.
     """
-    import numpyro
-
     import jax
     import jax.numpy as jnp
+    import numpyro
 
     # as under NUTS, arrays arrive as JAX arrays (a model may index one with a traced loop counter)
     args, kwargs = jax.tree.map(
