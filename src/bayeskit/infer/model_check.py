@@ -7,7 +7,8 @@ few points spread over the unconstrained space (uniform in [-2, 2], NumPyro's ow
 initialization range, mapped to each site's support) and checks, at each point and
 for each site, that every elementwise distribution parameter satisfies its constraint
 and that every observed value lies in its distribution's support; a site whose log
-density is NaN at every point is refused too. A problem raises :class:`ModelError` naming the site, the parameter and the fix.
+density is NaN at every point is refused too. A problem raises :class:`ModelError`
+naming the site, the parameter and the fix.
 """
 
 from __future__ import annotations
