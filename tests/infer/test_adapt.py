@@ -110,3 +110,9 @@ def test_float32_round_off_is_reported_only_where_the_log_density_is_too_large()
     (finding,) = precision_findings(np.full((2, 5), -2e6), "float32")
     assert "precision='float64'" in finding.advice
     assert precision_findings(np.full((2, 5), -2e6), "float64") == ()
+
+
+def test_a_constant_deterministic_site_does_not_make_every_chain_look_stuck():
+    rng = np.random.default_rng(5)
+    draws = {"a": rng.normal(size=(4, 200)), "fixed": np.ones((4, 200, 5))}
+    assert chain_findings(draws, rng.normal(size=(4, 200))) == ()

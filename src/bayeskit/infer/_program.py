@@ -78,7 +78,9 @@ class Program:
     chunk: int
     compile_s: float
     plan: Any = None  # the warmup windows (bayeskit.infer.adapt.Schedule)
+    mass_matrix: str = "variance"  # the estimator used at window ends ("auto" resolved)
     evaluate: Any = None  # (flat points, data) -> potential, gradient, position: for restarts
+    step_sizes: Any = None  # (HMC state, keys, data) -> a reasonable step size per chain: at window ends
 
     def run_chunk(self, state: Any, num: int, dynamic: list[Any]) -> tuple[Any, dict[str, np.ndarray]]:
         """Advance every chain ``num`` (<= chunk) transitions; host copies of what they produced."""
@@ -112,6 +114,8 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
     init_kernel, sample_kernel = hmc(potential_fn_gen=generators["potential"], algo="NUTS")
     postprocess_gen = generators["postprocess"]
     plan = adapt.schedule(num_warmup)
+    if mass_matrix == "numpyro":  # NumPyro adapts inside its kernel: no bayeskit window ends
+        plan = plan._replace(check=np.zeros_like(plan.check), update=np.zeros_like(plan.update))
     size = sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(generators["z_shape"]))
     if mass_matrix == "auto":
         mass_matrix = "lowrank" if size <= adapt.AUTO_LOW_RANK_LIMIT else "diag"
@@ -132,8 +136,30 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
             potential, euclidean_kinetic_energy, momentum_generator, step_size, inverse, info, key
         )
 
+    def numpyro_init(keys, dyn):
+        """NumPyro's own start and warmup adapter, exactly as ``MCMC`` sets them up (``mass_matrix="numpyro"``)."""
+        args, kwargs = merge(dyn, spec)
+        pairs = jax.vmap(jax.random.split)(keys)
+        params, *_ = initialize_model(pairs[:, 0], model, model_args=args, model_kwargs=kwargs, dynamic_args=True)
+
+        def one(z, key):
+            return init_kernel(
+                z,
+                num_warmup=num_warmup,
+                target_accept_prob=target_accept,
+                max_tree_depth=max_tree_depth,
+                model_args=args,
+                model_kwargs=kwargs,
+                rng_key=key,
+            )
+
+        return jax.vmap(one)(params.z, pairs[:, 1])
+
     def init(keys, dyn, values):
         args, kwargs = merge(dyn, spec)
+        if mass_matrix == "numpyro":
+            state = numpyro_init(keys, dyn)
+            return state, empty_warmup(state, keys)
         pairs = jax.vmap(lambda k: jax.random.split(k, 3))(keys)
 
         def start_at(key, given):
@@ -151,6 +177,8 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         z = jax.vmap(start_at)(pairs[:, 0], values)
         gradient = jax.vmap(jax.grad(potential_of(args, kwargs)))(z)
         inverse = jnp.clip(1.0 / jnp.abs(flat(gradient)), 1.0 / adapt.INITIAL_CLIP, adapt.INITIAL_CLIP)
+        if mass_matrix == "variance":  # as Stan and NumPyro start
+            inverse = jnp.ones_like(inverse)
         inverse = jax.vmap(jnp.diag)(inverse) if dense else inverse
 
         def one(z, inverse, key):
@@ -174,11 +202,15 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
                 step_size=jax.vmap(lambda s, key: reasonable(potential_of(args, kwargs), s, key))(state, pairs[:, 2])
             )
         )
-        size = inverse.shape[1]
-        zeros = jnp.zeros((num_chains, size), inverse.dtype)
-        scalars = jnp.zeros(num_chains, inverse.dtype)
+        return state, empty_warmup(state, pairs[:, 2])
+
+    def empty_warmup(state, keys):
+        x = flat(state.z)
+        size = x.shape[1]
+        zeros = jnp.zeros((num_chains, size), x.dtype)
+        scalars = jnp.zeros(num_chains, x.dtype)
         rows = plan.longest if dense else 0
-        warm = adapt.WarmupState(
+        return adapt.WarmupState(
             da=jax.vmap(da_init)(jnp.log(10.0 * state.adapt_state.step_size)),
             n=scalars,
             moves=scalars,
@@ -189,11 +221,11 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
             mean_u=scalars,
             m2_u=scalars,
             kept=scalars,
-            buffer_x=jnp.zeros((num_chains, rows, size), inverse.dtype),
-            buffer_g=jnp.zeros((num_chains, rows, size), inverse.dtype),
+            buffer_x=jnp.zeros((num_chains, rows, size), x.dtype),
+            buffer_g=jnp.zeros((num_chains, rows, size), x.dtype),
             restarts=jnp.zeros(num_chains, jnp.int32),
             restarted_at=jnp.full(num_chains, -1, jnp.int32),
-            key=pairs[:, 2],
+            key=keys,
             gradients=jnp.zeros(num_chains, jnp.int32),
         )
         return state, warm
@@ -237,9 +269,10 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
             m2_u=warm.m2_u + d_u * (u - mean_u),
             gradients=warm.gradients + hmc_state.num_steps.astype(warm.gradients.dtype),
         )
-        last = t == num_warmup - 1
-        step_size = jnp.exp(jnp.where(last, da[1], da[0]))
-        hmc_state = hmc_state._replace(adapt_state=hmc_state.adapt_state._replace(step_size=step_size))
+        if mass_matrix != "numpyro":  # NumPyro's adapter sets its own step size
+            last = t == num_warmup - 1
+            step_size = jnp.exp(jnp.where(last, da[1], da[0]))
+            hmc_state = hmc_state._replace(adapt_state=hmc_state.adapt_state._replace(step_size=step_size))
         return hmc_state, warm
 
     def advance(state, num, dyn):
@@ -269,6 +302,11 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         args, kwargs = merge(dyn, spec)
         return jax.vmap(postprocess_gen(*args, **kwargs))(z)
 
+    def heuristic_step_sizes(state, keys, dyn):
+        """NumPyro's heuristic step size per chain for its current mass matrix (at window ends; compiled on first use)."""
+        args, kwargs = merge(dyn, spec)
+        return jax.vmap(lambda s, key: reasonable(potential_of(args, kwargs), s, key))(state, keys)
+
     def evaluate(x, dyn):
         """Potential energy and its gradient at flat unconstrained points (for restarts; compiled on first use)."""
         args, kwargs = merge(dyn, spec)
@@ -288,7 +326,9 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         constrain=jax.jit(constrain),
         chunk=chunk,
         plan=plan,
+        mass_matrix=mass_matrix,
         evaluate=jax.jit(evaluate),
+        step_sizes=jax.jit(heuristic_step_sizes),
         compile_s=time.perf_counter() - start,
     )
 

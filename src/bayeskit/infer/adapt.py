@@ -50,6 +50,7 @@ __all__ = [
     "Schedule",
     "WarmupState",
     "fisher_diagonal",
+    "regularized_variance",
     "low_rank",
     "mass_matrix_parts",
     "schedule",
@@ -57,7 +58,7 @@ __all__ = [
     "window_end",
 ]
 
-MASS_MATRICES = ("auto", "diag", "lowrank")
+MASS_MATRICES = ("numpyro", "variance", "auto", "diag", "lowrank")
 AUTO_LOW_RANK_LIMIT = 1000  # "auto": low-rank up to this many unconstrained dimensions, diagonal above
 _FROZEN_MOVES = 0.05
 _FROZEN_SPREAD = 1e-2
@@ -113,6 +114,14 @@ class WarmupState(NamedTuple):
     restarted_at: Any  # the last transition at which the chain restarted (-1: never)
     key: Any  # seeds the fresh starting points of restarts
     gradients: Any  # leapfrog steps (gradient evaluations) in warmup so far
+
+
+def regularized_variance(warm: WarmupState) -> np.ndarray:
+    """Stan's (and NumPyro's) diagonal: the window's variance of the draws, shrunk towards 1e-3 for short windows."""
+    n = np.maximum(warm.n, 2)[:, None]
+    variance = warm.m2_x / (n - 1)
+    shrunk = (n / (n + 5.0)) * variance + 1e-3 * (5.0 / (n + 5.0))
+    return np.where(np.isfinite(shrunk) & (shrunk > 0), shrunk, 1.0)
 
 
 def fisher_diagonal(warm: WarmupState) -> np.ndarray:
@@ -219,7 +228,9 @@ def window_end(program: Any, state: Any, dynamic: list[Any], t: int, max_restart
     warm = warm._replace(da=tuple(np.asarray(part, dtype=float) for part in warm_device.da))
     inverse = np.asarray(hmc_state.adapt_state.inverse_mass_matrix, dtype=float)
     step_size = np.exp(warm.da[0])
-    if program.plan.update[t]:
+    if program.plan.update[t] and program.mass_matrix == "variance":
+        inverse = regularized_variance(warm)
+    elif program.plan.update[t]:
         diagonal = fisher_diagonal(warm)
         if inverse.ndim == 3:
             kept = int(min(warm.kept[0], warm.buffer_x.shape[1]))
@@ -265,6 +276,14 @@ def window_end(program: Any, state: Any, dynamic: list[Any], t: int, max_restart
         mass_matrix_sqrt_inv=np.stack([p[2] for p in parts]).astype(dtype),
     )
     hmc_state = hmc_state._replace(z=z, z_grad=z_grad, potential_energy=np.asarray(potential), adapt_state=adapt_state)
+    if program.plan.update[t] or stuck.any():  # a new mass matrix: start from NumPyro's heuristic step size for it
+        typed = jax.tree.map(lambda new, old: jax.numpy.asarray(new, dtype=old.dtype), hmc_state, state[0])
+        keys = jax.vmap(lambda key: jax.random.fold_in(key, t))(jax.numpy.asarray(warm_device.key))
+        found = np.asarray(program.step_sizes(typed, keys, dynamic), dtype=float)
+        found = np.where(np.isfinite(found) & (found > 0), found, step_size)
+        step_size = np.where(program.plan.update[t] | stuck, found, step_size)
+        adapt_state = adapt_state._replace(step_size=np.asarray(step_size, dtype))
+        hmc_state = hmc_state._replace(adapt_state=adapt_state)
     zeros = jax.tree.map(np.zeros_like, warm_device)
     log_step = np.log(10.0 * step_size)
     da = (*tuple(np.zeros_like(np.asarray(part)) for part in warm_device.da[:4]), log_step)

@@ -113,7 +113,11 @@ def chain_findings(draws: dict[str, np.ndarray], lp: np.ndarray, restarts: np.nd
     moved = np.mean(np.any(np.diff(flat, axis=1) != 0, axis=2), axis=1) if flat.shape[1] > 1 else np.ones(num_chains)
     sd = flat.std(axis=1)
     reference = np.median(sd, axis=0)
-    spread = np.median(sd / np.where(reference > 0, reference, 1.0), axis=1) if num_chains > 1 else np.ones(1)
+    varying = reference > 0  # components constant in every chain (a fixed deterministic site) say nothing
+    if num_chains > 1 and varying.any():
+        spread = np.median(sd[:, varying] / reference[varying], axis=1)
+    else:
+        spread = np.ones(num_chains)
     mean_lp = lp.mean(axis=1)
     within = float(np.sqrt(np.median(lp.var(axis=1))))
     deficit = np.median(mean_lp) - mean_lp

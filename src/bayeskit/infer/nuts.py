@@ -53,7 +53,7 @@ def nuts(
     progress: bool = False,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 100,
-    mass_matrix: str = "auto",
+    mass_matrix: str = "numpyro",
     init: str | dict[str, Any] = "uniform",
     max_restarts: int = 2,
     precision: str = "float32",
@@ -92,12 +92,19 @@ def nuts(
         completed draw is lost or repeated, and the draws equal those of an
         uninterrupted run. A corrupt checkpoint raises :class:`CheckpointError`.
     mass_matrix
-        The mass matrix adapted in warmup from draws *and* gradients (the Fisher-divergence
-        estimator of :mod:`bayeskit.infer.adapt`): ``"lowrank"`` (the diagonal plus the
-        directions where the posterior is much wider or narrower than it says, held dense),
-        ``"diag"``, or ``"auto"`` (default: low-rank up to 1,000 unconstrained dimensions,
-        diagonal above). Measured on twelve standard posteriors (benchmarks/RESULTS.md):
-        low-rank gives 1.4x NumPyro's ESS per gradient, diagonal about 0.9x.
+        The warmup. ``"numpyro"`` (default): NumPyro's own adaptation and start, exactly
+        as ``numpyro.infer.MCMC`` runs them (``init`` and ``max_restarts`` do not apply; a
+        stuck chain is still named by a finding after sampling). The others are bayeskit's
+        warmup, which restarts stuck chains (``max_restarts``) and takes ``init``:
+        ``"variance"`` (the regularized variance of each window's draws, Stan's and
+        NumPyro's estimator) and, from draws *and* gradients (the Fisher-divergence
+        estimators of :mod:`bayeskit.infer.adapt`), ``"diag"``, ``"lowrank"`` (the diagonal
+        corrected along the directions where it is off by more than a factor 2, held
+        dense) and ``"auto"`` (low-rank up to 1,000 unconstrained dimensions, diagonal
+        above). On the NUTS suite's posteriors measured so far (benchmarks/RESULTS.md)
+        low-rank gives a median 1.4x NumPyro's ESS per gradient; on a funnel-shaped
+        hierarchical regression at target_accept 0.9 it still diverges where NumPyro's
+        adaptation does not, so it is not the default yet.
     init
         Where chains start: ``"uniform"`` (uniform in [-2, 2] in unconstrained space, each
         chain its own point, retried until the density and gradient are finite),
@@ -152,6 +159,11 @@ def nuts(
     max_tree_depth = _check_int("max_tree_depth", max_tree_depth, 1)
     max_restarts = _check_int("max_restarts", max_restarts, 0)
     init_kind, init_values = _init_values(init, num_chains)
+    if mass_matrix == "numpyro" and init_kind != "uniform":
+        raise ValueError(
+            f"`init` needs bayeskit's warmup (NumPyro's starts uniformly); got init={init!r} with "
+            "mass_matrix='numpyro'. Pass mass_matrix='variance' (the same estimator) or 'auto'."
+        )
     every = _check_int("checkpoint_every", checkpoint_every, 1) if checkpoint is not None else None
     key_data = raw_key(key)
     chunk = _chunk_size(num_warmup, num_samples, progress, every)
@@ -181,7 +193,8 @@ def nuts(
             "precision": precision,
         }
         canonical, canonical_spec = split_arguments(args, kwargs, numbers=True)
-        stamp = fingerprint(model, named, canonical, canonical_spec[2], key_data)
+        starts = [init_values[name] for name in sorted(init_values)]
+        stamp = fingerprint(model, named, [*canonical, *starts], canonical_spec[2], key_data)
         if Path(checkpoint).exists():
             saved = read_checkpoint(checkpoint)
             if saved[0].get("fingerprint") != stamp:
@@ -232,7 +245,7 @@ def _x64() -> bool:
     return bool(jax.config.jax_enable_x64)
 
 
-_CHECKED: dict[Any, tuple] = {}
+_CHECKED: dict[Any, str] = {}  # model -> fingerprint of the data it last passed check_model with
 
 
 def _checked_model(model: Any, args: tuple, kwargs: dict, key: Any) -> None:
