@@ -228,7 +228,6 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
             key=keys,
             gradients=jnp.zeros(num_chains, jnp.int32),
         )
-        return state, warm
 
     def record(state):
         return {
@@ -303,7 +302,7 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         return jax.vmap(postprocess_gen(*args, **kwargs))(z)
 
     def heuristic_step_sizes(state, keys, dyn):
-        """NumPyro's heuristic step size per chain for its current mass matrix (at window ends; compiled on first use)."""
+        """NumPyro's heuristic step size per chain for its mass matrix (at window ends; compiled on first use)."""
         args, kwargs = merge(dyn, spec)
         return jax.vmap(lambda s, key: reasonable(potential_of(args, kwargs), s, key))(state, keys)
 
