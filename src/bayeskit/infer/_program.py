@@ -11,8 +11,11 @@ instead, so that:
   progress reporting and checkpoints between chunks at no extra compile;
 - compile time is measured apart from sampling time (ahead-of-time ``lower().compile()``).
 
-NumPyro still does all of NUTS: the kernel, the step-size and mass-matrix adaptation,
-initialization and the transforms to constrained space.
+NumPyro does the NUTS kernel and the transforms to constrained space. With
+``mass_matrix="numpyro"`` (the default) it also does initialization and adaptation,
+exactly as ``MCMC`` would. In the other modes bayeskit's warmup (:mod:`bayeskit.infer.adapt`)
+adapts instead: the program accumulates each window's statistics and the host sets the
+mass matrix, the step size and any restart between chunks.
 """
 
 from __future__ import annotations
