@@ -248,8 +248,8 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         t = hmc_state.i[0] - 1
         x, g, u = flat(hmc_state.z), flat(hmc_state.z_grad), hmc_state.potential_energy
         da = jax.vmap(da_update)(target_accept - hmc_state.accept_prob, warm.da)
-        slot = (warm.kept.astype(jnp.int32) if dense else 0) % max(plan.longest, 1)
-        if dense:
+        if dense:  # a ring buffer: the window's latest draws when it is longer than the buffer
+            slot = warm.kept.astype(jnp.int32) % plan.longest
             put = jax.vmap(lambda buf, i, row: buf.at[i].set(row))
             warm = warm._replace(
                 buffer_x=put(warm.buffer_x, slot, x), buffer_g=put(warm.buffer_g, slot, g), kept=warm.kept + 1

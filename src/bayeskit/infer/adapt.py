@@ -222,10 +222,7 @@ def window_end(program: Any, state: Any, dynamic: list[Any], t: int, max_restart
     import jax
 
     hmc_state, warm_device = state
-    warm = WarmupState(
-        *[np.asarray(leaf, dtype=float) if not isinstance(leaf, tuple) else leaf for leaf in warm_device]
-    )
-    warm = warm._replace(da=tuple(np.asarray(part, dtype=float) for part in warm_device.da))
+    warm = jax.tree.map(lambda leaf: np.asarray(leaf, dtype=float), warm_device)  # host copies, in float64
     inverse = np.asarray(hmc_state.adapt_state.inverse_mass_matrix, dtype=float)
     step_size = np.exp(warm.da[0])
     if program.plan.update[t] and program.mass_matrix == "variance":
