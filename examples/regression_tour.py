@@ -20,7 +20,7 @@ print("Exact pooled regression (Normal-Inverse-Gamma posterior):")
 print(pooled.summary().round(3), "\n")
 
 # 2. Firm intercepts with partial pooling (non-centered, NUTS), next to complete pooling.
-partial = HierarchicalRegression(group="firm", num_warmup=500).fit(data[["log_value", "log_capital", "firm"]], target)
+partial = HierarchicalRegression(group="firm").fit(data[["log_value", "log_capital", "firm"]], target)
 # Complete pooling has no hierarchy, so the Laplace approximation is valid there (and fast).
 complete = HierarchicalRegression(group="firm", pooling="complete", method="laplace").fit(
     data[["log_value", "log_capital", "firm"]], target

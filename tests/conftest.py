@@ -54,3 +54,30 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"NOTE: {MISSING}", yellow=True, bold=True)
     if JAVA is None and any("test_spark" in getattr(report, "nodeid", "") for report in skipped):
         terminalreporter.write_line(f"NOTE: {MISSING_JAVA}", yellow=True, bold=True)
+
+
+# The files that take longest (measured: `make test` lists the slowest tests), started first. Two workers take whole
+# files (`--dist loadfile`); a long file handed out last would leave one worker idle while the other finishes it.
+SLOW_FIRST = (
+    "tests/cli/test_cli.py",
+    "tests/cli/test_fit_cli.py",
+    "tests/test_posterior_protocol.py",
+    "tests/serve/test_browser.py",
+    "tests/statistical/test_sbc.py",
+    "tests/optimize/test_optimize.py",
+    "tests/gp/test_gp.py",
+    "tests/test_examples.py",
+    "tests/statistical/test_sequential_calibration.py",
+    "tests/sources/test_spark.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Slowest files first, each file's tests in their own order."""
+    rank = {path: index for index, path in enumerate(SLOW_FIRST)}
+
+    def order(item):
+        path = item.nodeid.split("::", 1)[0]
+        return rank.get(path, len(rank))
+
+    items.sort(key=order)  # stable: everything else keeps its collected order

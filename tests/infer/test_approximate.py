@@ -152,3 +152,16 @@ def test_engines_side_by_side(advi_fits):
     assert {"laplace", "meanfield", "fullrank"} <= set(table.columns.get_level_values("engine"))
     np.testing.assert_allclose(table[("laplace", "mean")], EXACT_MEAN, atol=0.05)  # Gaussian posterior: exact
     assert (table[("meanfield", "sd")] < table[("laplace", "sd")]).all()
+
+
+def test_independent_draws_are_judged_by_their_number_and_finiteness():
+    from bayeskit.infer.diagnostics import independent_draws_findings
+
+    assert independent_draws_findings({"x": np.zeros((4, 250))}) == ()
+    few = independent_draws_findings({"x": np.zeros((4, 50)), "y": np.zeros((4, 50, 3))})
+    assert [(f.check, f.value) for f in few] == [("bulk ESS", 200.0)] and "`num_draws`" in few[0].advice
+    broken = np.zeros((4, 250, 2))
+    broken[1, 3, 0] = np.nan
+    assert [(f.check, f.value, f.where) for f in independent_draws_findings({"w": broken})] == [
+        ("non-finite draws", 1, "at w")
+    ]

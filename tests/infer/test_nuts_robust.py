@@ -83,6 +83,37 @@ def test_the_model_check_names_the_site_and_the_fix(model, y, message):
         nuts(model, y=y, key=jax.random.key(0), **QUICK)
 
 
+def test_the_model_check_runs_compiled_once_per_model_and_shapes_and_traces_eagerly_only_to_name_a_problem():
+    from bayeskit.infer import model_check
+
+    def regression(x, y=None):
+        beta = numpyro.sample("beta", dist.Normal(0.0, 1.0))
+        sigma = numpyro.sample("sigma", dist.HalfNormal(1.0))
+        numpyro.sample("y", dist.Normal(beta * x, sigma), obs=y)
+
+    calls = []
+    eager = model_check._eager_check
+    model_check._eager_check = lambda *args: calls.append(args)
+    try:
+        for seed in range(3):  # new data and a new key: the same compiled check
+            x = np.random.default_rng(seed).normal(size=20)
+            model_check.check_model(regression, (jnp.asarray(x),), {"y": jnp.asarray(2 * x)}, jax.random.key(seed))
+        assert not calls
+        assert sum(key[0] is regression for key in model_check._CHECKERS) == 1
+        model_check.check_model(negative_scale, (), {"y": jnp.ones(5)}, jax.random.key(0))
+        assert len(calls) == 1  # the compiled flags found the negative scale; the eager pass names it
+    finally:
+        model_check._eager_check = eager
+    # both passes see the same points
+    trace = model_check._trace(regression, (jnp.ones(3),), {}, {}, 0)
+    eager_points = model_check._points(trace, 5)
+    compiled_points = jax.jit(lambda seed: model_check._points(trace, seed))(np.uint32(5))
+    for eager_point, compiled_point in zip(eager_points, compiled_points, strict=True):
+        for name in eager_point:
+            np.testing.assert_allclose(eager_point[name], compiled_point[name], rtol=1e-6)
+    assert float(compiled_points[0]["sigma"]) > 0 and len({float(p["beta"]) for p in eager_points}) == 6
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -115,7 +115,9 @@ def test_robust_regression_shrugs_off_outliers():
 @pytest.fixture(scope="module")
 def grunfeld_fit():
     data = load_dataset("grunfeld")
-    model = HierarchicalRegression(group="firm", num_warmup=500)
+    # the default warmup (1,000), as a user runs it: tau and the firm offsets mix slowly on this panel, and at 500
+    # warmup steps their R-hat lands just above 1.01 on some keys (1 in 6 measured), as at 1,000 on others
+    model = HierarchicalRegression(group="firm")
     return data, model.fit_pooling_comparison(data[["log_value", "log_capital", "firm"]], data["log_invest"])
 
 

@@ -65,7 +65,7 @@ def test_nuts_on_the_kalman_likelihood_matches_quadrature_over_the_noise_levels(
     from bayeskit.infer import nuts
 
     truth = LinearGaussianSSM(1.0, 0.2, 1.0, 1.0, initial_mean=0.0, initial_cov=1.0)
-    _, y = truth.sample(jax.random.key(12), 200)
+    _, y = truth.sample(jax.random.key(12), 100)
     base = {name: jnp.asarray(getattr(truth, name), jnp.float32) for name in SSMParams._fields}
 
     def log_likelihood(process, measurement, y):

@@ -104,7 +104,22 @@ def _make_epoch(static: Any, learning_rate: float, batch_size: int, num_rows: in
         (params, opt_state), values = jax.lax.scan(step, (params, opt_state), batches)
         return params, opt_state, values.mean()
 
-    return optimizer, jax.jit(epoch)
+    def epochs(params, frozen, opt_state, x, y, key, count):
+        """``count`` epochs in one compiled call (each its own shuffle, keys split as one epoch at a time)."""
+
+        def one(carry, _):
+            params, opt_state, key = carry
+            key, key_epoch = jax.random.split(key)
+            params, opt_state, value = epoch(params, frozen, opt_state, x, y, key_epoch)
+            return (params, opt_state, key), value
+
+        (params, opt_state, key), values = jax.lax.scan(one, (params, opt_state, key), length=count)
+        return params, opt_state, key, values
+
+    return optimizer, jax.jit(epochs, static_argnums=6)
+
+
+EPOCHS_PER_CALL = 50  # epochs per compiled call: one Python round trip per 50 epochs, progress between calls
 
 
 class SparseGPRegressor(RegressorMixin, _Estimator):
@@ -187,11 +202,13 @@ class SparseGPRegressor(RegressorMixin, _Estimator):
             xs, ys_ = jnp.asarray(x, jnp.float64), jnp.asarray(ys, jnp.float64)
             key, history = raw_key(self.key), []
             with progress_bar("training SVGP", self.epochs, self.progress) as advance:
-                for _ in range(self.epochs):
-                    key, key_epoch = jax.random.split(key)
-                    params, opt_state, value = epoch(params, frozen, opt_state, xs, ys_, key_epoch)
-                    history.append(float(value))
-                    advance(1)
+                done = 0
+                while done < self.epochs:  # full chunks, then one shorter chunk: at most two compiled programs
+                    count = min(EPOCHS_PER_CALL, self.epochs - done)
+                    params, opt_state, key, values = epoch(params, frozen, opt_state, xs, ys_, key, count)
+                    history.extend(np.asarray(values).tolist())
+                    done += count
+                    advance(count)
             self.model_ = eqx.combine(params, frozen, static)
         self.elbo_ = np.asarray(history)
         self.feature_names_in_, self.n_features_in_ = design.names, x.shape[1]

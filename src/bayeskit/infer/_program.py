@@ -111,7 +111,9 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
 
     from bayeskit.infer import adapt
 
-    num_chains, num_warmup, target_accept, max_tree_depth, chunk, mass_matrix, _max_restarts, init_kind, _ = settings
+    (num_chains, num_warmup, target_accept, max_tree_depth, chunk, mass_matrix, _max_restarts, init_kind, _, chains) = (
+        settings
+    )
     start = time.perf_counter()
     generators = model_generators(model, spec, dynamic)
     init_kernel, sample_kernel = hmc(potential_fn_gen=generators["potential"], algo="NUTS")
@@ -279,7 +281,13 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
 
     def advance(state, num, dyn):
         args, kwargs = merge(dyn, spec)
-        step = jax.vmap(sample_kernel, in_axes=(0, None, None))
+        if chains == "vectorized":
+            step = jax.vmap(sample_kernel, in_axes=(0, None, None))
+        else:  # one chain after the other: no chain waits for the deepest tree, and far less to trace
+
+            def step(states, args, kwargs):
+                return jax.lax.map(lambda one: sample_kernel(one, args, kwargs), states)
+
         buffer = jax.tree.map(lambda x: jnp.zeros((chunk, *x.shape), x.dtype), record(state[0]))
 
         def body(i, carry):

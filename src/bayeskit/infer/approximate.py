@@ -12,7 +12,7 @@ from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
 from bayeskit.infer._precision import with_precision
 from bayeskit.infer._program import cached, is_cached, merge, model_generators, split_arguments
-from bayeskit.infer.diagnostics import Finding, check_inference_data
+from bayeskit.infer.diagnostics import Finding, independent_draws_findings
 from bayeskit.infer.draws import DrawsPosterior
 
 __all__ = ["ADVI_GUIDES", "LAPLACE_SPACES", "advi", "laplace"]
@@ -32,7 +32,7 @@ def _check_count(name: str, value: Any) -> int:
 def _as_posterior(
     draws: dict[str, Any], method: str, findings, timings, details, notes=(), model=None, args=(), kwargs=None
 ) -> DrawsPosterior:
-    """Independent draws split into pseudo-chains (R-hat near 1 by construction) with ArviZ data."""
+    """Independent draws split into pseudo-chains (R-hat 1 and ESS their number by construction) with ArviZ data."""
     from bayeskit._arviz import from_dict
 
     num = next(iter(draws.values())).shape[0] // _PSEUDO_CHAINS * _PSEUDO_CHAINS
@@ -41,7 +41,7 @@ def _as_posterior(
     return DrawsPosterior(
         draws=shaped,
         idata=idata,
-        findings=tuple(findings) + check_inference_data(idata),
+        findings=tuple(findings) + independent_draws_findings(shaped),
         method=method,
         timings=timings,
         details=details,

@@ -21,7 +21,7 @@ from bayeskit.infer.model_check import check_model
 
 __all__ = ["CHAIN_METHODS", "INITS", "MASS_MATRICES", "PRECISIONS", "nuts"]
 
-CHAIN_METHODS = ("vectorized",)
+CHAIN_METHODS = ("auto", "sequential", "vectorized")
 INITS = ("uniform", "prior")
 _STATS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob", "step_size")
 
@@ -49,7 +49,7 @@ def nuts(
     num_samples: int = 1000,
     target_accept: float = 0.9,
     max_tree_depth: int = 10,
-    chain_method: str = "vectorized",
+    chain_method: str = "auto",
     progress: bool = False,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = 100,
@@ -81,8 +81,14 @@ def nuts(
         the non-centered eight-schools model still shows 1-2 divergences on some
         seeds, at 0.9 none, for slightly smaller steps.
     chain_method
-        ``"vectorized"``: all chains in one compiled program (one device; on a GPU
-        hundreds of chains cost little more than four).
+        How the chains share one compiled program. ``"sequential"``: each transition
+        steps the chains one after the other (``lax.map``); on a CPU this is 1.5-5x
+        faster than ``"vectorized"`` and compiles in about half the time, because a
+        vectorized NUTS step runs every chain's tree to the deepest one's depth.
+        ``"vectorized"``: the chains as one batch (``vmap``); on a GPU hundreds of
+        chains cost little more than four. ``"auto"`` (default): sequential on a CPU,
+        vectorized on an accelerator. Both run the same transitions from the same keys: the
+        chains agree until float round-off, amplified by the dynamics, separates them.
     progress
         A progress bar on stderr (warmup, then sampling).
     checkpoint, checkpoint_every
@@ -150,6 +156,8 @@ def nuts(
     import jax
 
     check_choice(chain_method, "chain_method", CHAIN_METHODS)
+    if chain_method == "auto":
+        chain_method = "sequential" if jax.default_backend() == "cpu" else "vectorized"
     check_choice(mass_matrix, "mass_matrix", MASS_MATRICES)
     if not (0.0 < target_accept < 1.0):
         raise ValueError(f"`target_accept` must be in (0, 1), e.g. 0.8 or 0.95; got {target_accept}.")
@@ -177,6 +185,7 @@ def nuts(
         max_restarts,
         init_kind,
         precision,
+        chain_method,
     )
     stamp, saved = None, None
     if checkpoint is not None:  # validated before compiling: a wrong or corrupt file fails in a second
@@ -191,6 +200,7 @@ def nuts(
             "max_restarts": max_restarts,
             "init": repr(init_kind),
             "precision": precision,
+            "chain_method": chain_method,
         }
         canonical, canonical_spec = split_arguments(args, kwargs, numbers=True)
         starts = [init_values[name] for name in sorted(init_values)]
