@@ -207,3 +207,22 @@ def test_python_numbers_are_traced_and_plate_sizes_stay_static():
 
     fit = nuts(plated, 5, y=np.ones(5), key=jax.random.key(1), num_warmup=100, num_samples=100)
     assert 0.3 < float(fit.mean()["mu"]) < 1.3
+
+
+def test_sequential_and_vectorized_chains_take_the_same_transitions_and_auto_picks_by_backend_and_data():
+    runs = {
+        method: nuts(
+            beta_binomial, 50, successes=18, key=jax.random.key(3), num_warmup=0, num_samples=5, chain_method=method
+        )
+        for method in ("sequential", "vectorized")
+    }
+    np.testing.assert_allclose(runs["sequential"].draws["p"], runs["vectorized"].draws["p"], rtol=1e-5)
+    assert runs["sequential"].details["chain_method"] == "sequential"
+    small = nuts(beta_binomial, 50, successes=18, key=jax.random.key(3), num_warmup=0, num_samples=5)
+    assert small.details["chain_method"] == ("sequential" if jax.default_backend() == "cpu" else "vectorized")
+    from bayeskit.infer.nuts import VECTORIZE_FROM, _auto_chain_method
+
+    assert _auto_chain_method((np.zeros(VECTORIZE_FROM),), {}) == "vectorized"
+    assert _auto_chain_method((np.zeros(10), 3.0), {"y": np.zeros(10)}) == (
+        "sequential" if jax.default_backend() == "cpu" else "vectorized"
+    )
