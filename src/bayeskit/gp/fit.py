@@ -91,9 +91,15 @@ def _lapack_objective(unravel: Any) -> Any:
     forward = jax.jit(lambda vector, x, y, mask: _covariance_and_residual(unravel, vector, x, y, mask))
 
     @jax.jit
-    def pull_back(vector, x, y, mask, matrix_bar, residual_bar):
+    def pull_back(vector, x, y, mask, inverse_lower, alpha):
+        """The gradient from LAPACK's lower triangle of ``K^-1`` and ``alpha``.
+
+        d(-LML)/dK is built inside the program, fused: no n x n NumPy temporaries.
+        """
+        inverse = jnp.tril(inverse_lower) + jnp.tril(inverse_lower, -1).T
+        matrix_bar = 0.5 * (inverse - jnp.outer(alpha, alpha))  # d(-LML)/dK
         _, vjp = jax.vjp(lambda v: _covariance_and_residual(unravel, v, x, y, mask), vector)
-        return vjp((matrix_bar, residual_bar))[0]
+        return vjp((matrix_bar, alpha))[0]
 
     def value_and_grad(vector, x, y, mask):
         matrix, residual = (np.asarray(a) for a in forward(vector, x, y, mask))
@@ -101,15 +107,12 @@ def _lapack_objective(unravel: Any) -> Any:
         if info != 0:
             return np.inf, np.full(np.shape(vector), np.nan)
         alpha, _ = lapack.dpotrs(factor, residual, lower=1)
-        inverse, info = lapack.dpotri(factor, lower=1, overwrite_c=0)
-        if info != 0:
-            return np.inf, np.full(np.shape(vector), np.nan)
-        inverse = np.tril(inverse) + np.tril(inverse, -1).T
         count = float(np.sum(mask))
         value = 0.5 * residual @ alpha + np.sum(np.log(np.diagonal(factor))) + 0.5 * count * np.log(2 * np.pi)
-        matrix_bar = 0.5 * (inverse - np.outer(alpha, alpha))  # d(-LML)/dK
-        gradient = pull_back(vector, x, y, mask, jnp.asarray(matrix_bar), jnp.asarray(alpha))
-        return value, gradient
+        inverse, info = lapack.dpotri(factor, lower=1, overwrite_c=1)  # the factor is not needed after this
+        if info != 0:
+            return np.inf, np.full(np.shape(vector), np.nan)
+        return value, pull_back(vector, x, y, mask, jnp.asarray(inverse), jnp.asarray(alpha))
 
     return value_and_grad
 
