@@ -88,8 +88,8 @@ def nuts(
         then run for all chains at once, and on a GPU hundreds of chains cost little
         more than four. ``"auto"`` (default): vectorized on an accelerator, and on a CPU
         sequential unless the data hold ``VECTORIZE_FROM`` (100,000) numbers or more.
-        Measured on this project's 2-core CPU (benchmarks/RESULTS.md): sequential
-        sampling is 1.4x-5x faster on eight schools, a 1,000 x 10 logistic regression
+        Measured on a 2-core CPU (the NUTS table of benchmarks/RESULTS.md runs the default):
+        sequential sampling is 1.4x-4.6x faster on eight schools, a 1,000 x 10 logistic regression
         and a 2,000-row hierarchical regression; vectorized is 2.1x faster on a
         10,000 x 20 logistic regression. Both run the same transitions from the same
         keys: the chains agree until float round-off, amplified by the dynamics,
