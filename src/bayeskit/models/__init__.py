@@ -7,15 +7,25 @@ regression), ``BayesianPoissonRegression``, ``RobustRegression`` (Student-t nois
 and the general ``BayesianGLM`` behind them.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from bayeskit.models._glm import FAMILIES, POOLINGS, PRIORS
-from bayeskit.models.estimators import (
-    METHODS,
-    BayesianGLM,
-    BayesianLinearRegression,
-    BayesianLogisticRegression,
-    BayesianPoissonRegression,
-    HierarchicalRegression,
-    RobustRegression,
+
+# The estimators (scikit-learn, NumPyro) load on first use, so the CLI checks its options against FAMILIES
+# and answers bad input before paying for those imports (about 2 s).
+_ESTIMATORS = frozenset(
+    {
+        "METHODS",
+        "BayesianGLM",
+        "BayesianLinearRegression",
+        "BayesianLogisticRegression",
+        "BayesianPoissonRegression",
+        "HierarchicalRegression",
+        "RobustRegression",
+    }
 )
 
 __all__ = [
@@ -30,3 +40,13 @@ __all__ = [
     "HierarchicalRegression",
     "RobustRegression",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ESTIMATORS:
+        return getattr(importlib.import_module("bayeskit.models.estimators"), name)
+    raise AttributeError(f"module 'bayeskit.models' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
