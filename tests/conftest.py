@@ -33,7 +33,7 @@ def _persistent_compilation_cache() -> None:
     path = os.environ.get("BAYESKIT_JAX_CACHE", str(Path.home() / ".cache" / "bayeskit" / "jax-tests"))
     settings = {
         "jax_compilation_cache_dir": path,
-        "jax_persistent_cache_min_compile_time_secs": 0.5,
+        "jax_persistent_cache_min_compile_time_secs": 0.05,
         "jax_persistent_cache_min_entry_size_bytes": 0,
     }
     for name, value in settings.items():

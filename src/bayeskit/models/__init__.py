@@ -14,20 +14,6 @@ from typing import Any
 
 from bayeskit.models._glm import FAMILIES, POOLINGS, PRIORS
 
-# The estimators (scikit-learn, NumPyro) load on first use, so the CLI checks its options against FAMILIES
-# and answers bad input before paying for those imports (about 2 s).
-_ESTIMATORS = frozenset(
-    {
-        "METHODS",
-        "BayesianGLM",
-        "BayesianLinearRegression",
-        "BayesianLogisticRegression",
-        "BayesianPoissonRegression",
-        "HierarchicalRegression",
-        "RobustRegression",
-    }
-)
-
 __all__ = [
     "FAMILIES",
     "METHODS",
@@ -40,6 +26,10 @@ __all__ = [
     "HierarchicalRegression",
     "RobustRegression",
 ]
+
+# The estimators (scikit-learn, NumPyro) load on first use, so the CLI checks its options against FAMILIES
+# and answers bad input before paying for those imports (about 2 s).
+_ESTIMATORS = frozenset(__all__) - {"FAMILIES", "POOLINGS", "PRIORS"}
 
 
 def __getattr__(name: str) -> Any:
