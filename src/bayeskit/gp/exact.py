@@ -37,6 +37,7 @@ __all__ = [
     "draw_functions",
     "log_marginal_likelihood",
     "memory_estimate",
+    "noisy_covariance",
     "predict",
     "update",
 ]
@@ -113,23 +114,36 @@ def log_marginal_likelihood(
     0 for padding) gives padded rows an identity block and a zero residual, so they
     change nothing: data of growing size can share one compiled program.
     """
-    size = x.shape[0]
-    eye = jnp.eye(size, dtype=x.dtype)
-    if mask is None:
-        matrix, residual, count = kernel(x) + noise_variance * eye, y - mean, size
-    else:
-        matrix = kernel(x) * jnp.outer(mask, mask) + jnp.diag(noise_variance * mask + (1.0 - mask))
-        residual, count = (y - mean) * mask, jnp.sum(mask)
-    matrix = matrix + 1e-10 * jnp.mean(jnp.diagonal(matrix)) * eye
+    matrix = noisy_covariance(kernel, noise_variance, x, mask, jitter=1e-10)
+    residual, count = (y - mean, x.shape[0]) if mask is None else ((y - mean) * mask, jnp.sum(mask))
     factor = jnp.linalg.cholesky(matrix)
     alpha = cho_solve((factor, True), residual)
     return -0.5 * residual @ alpha - jnp.sum(jnp.log(jnp.diagonal(factor))) - 0.5 * count * jnp.log(2 * jnp.pi)
 
 
-@eqx.filter_jit
-def _covariance(kernel: AbstractKernel, noise_variance: jax.Array, x: jax.Array, mask: jax.Array) -> jax.Array:
-    """``K + noise I`` on data rows, an identity block on padding rows."""
-    return kernel(x) * jnp.outer(mask, mask) + jnp.diag(noise_variance * mask + (1.0 - mask))
+def noisy_covariance(
+    kernel: AbstractKernel, noise_variance: jax.Array, x: jax.Array, mask: jax.Array | None = None, jitter: float = 0.0
+) -> jax.Array:
+    """``K(x) + noise I`` on data rows, an identity block on padding rows, plus ``jitter`` x its mean diagonal.
+
+    The diagonal terms are added by index, never as ``n x n`` diagonal matrices: differentiated, those
+    matrices (and the mean of the diagonal read back from the full matrix) cost about twice the kernel's
+    own gradient (measured at n = 1,000, d = 8: 35 ms against 10 ms per ``vjp``).
+    """
+    index = jnp.arange(x.shape[0])
+    if mask is None:
+        matrix, diagonal = kernel.cross(x, x), kernel.white_diag(x) + noise_variance
+        mean_diagonal = jnp.mean(kernel.diag(x)) + noise_variance
+    else:
+        matrix = kernel.cross(x, x) * (mask[:, None] * mask[None, :])
+        diagonal = (kernel.white_diag(x) + noise_variance) * mask + (1.0 - mask)
+        mean_diagonal = jnp.mean((kernel.diag(x) + noise_variance) * mask + (1.0 - mask))
+    if jitter:
+        diagonal = diagonal + jitter * mean_diagonal
+    return matrix.at[index, index].add(diagonal)
+
+
+_covariance = eqx.filter_jit(noisy_covariance)
 
 
 @eqx.filter_jit

@@ -31,7 +31,7 @@ from jax.flatten_util import ravel_pytree
 from scipy import optimize
 
 from bayeskit._rng import as_generator
-from bayeskit.gp.exact import log_marginal_likelihood
+from bayeskit.gp.exact import log_marginal_likelihood, noisy_covariance
 from bayeskit.gp.kernels import AbstractKernel
 
 __all__ = ["FitResult", "fit_hyperparameters"]
@@ -60,11 +60,14 @@ def _layout(start: Any) -> tuple:
 
 
 def _covariance_and_residual(unravel: Any, vector: Any, x: Any, y: Any, mask: Any) -> tuple[Any, Any]:
-    """The jittered covariance (identity on padding rows) and the masked residual, exactly as the LML uses them."""
+    """The jittered covariance (identity on padding rows) and the masked residual, exactly as the LML uses them.
+
+    ``mask`` is None without padding: multiplying the ``n x n`` covariance by the mask's outer product, even an
+    all-ones one, made its gradient 2.4x as slow (33 ms against 14 ms at n = 1,000, d = 8, XLA:CPU).
+    """
     kernel, log_noise, mean = unravel(vector)
-    matrix = kernel(x) * jnp.outer(mask, mask) + jnp.diag(jnp.exp(log_noise) * mask + (1.0 - mask))
-    matrix = matrix + 1e-10 * jnp.mean(jnp.diagonal(matrix)) * jnp.eye(x.shape[0], dtype=x.dtype)
-    return matrix, (y - mean) * mask
+    matrix = noisy_covariance(kernel, jnp.exp(log_noise), x, mask, jitter=1e-10)
+    return matrix, (y - mean) if mask is None else (y - mean) * mask
 
 
 def _objective(start: Any, unravel: Any, method: str = "autodiff") -> Any:
@@ -91,28 +94,37 @@ def _lapack_objective(unravel: Any) -> Any:
     forward = jax.jit(lambda vector, x, y, mask: _covariance_and_residual(unravel, vector, x, y, mask))
 
     @jax.jit
-    def pull_back(vector, x, y, mask, inverse_lower, alpha):
-        """The gradient from LAPACK's lower triangle of ``K^-1`` and ``alpha``.
+    def cotangent(inverse_upper, alpha):
+        """d(-LML)/dK = (K^-1 - a a^T) / 2 from the upper triangle of ``K^-1`` alone.
 
-        d(-LML)/dK is built inside the program, fused: no n x n NumPy temporaries.
+        ``K`` is symmetric for every parameter value, so only the symmetric part of the cotangent matters:
+        the strict upper triangle counted twice and the diagonal once is ``K^-1``, and nothing is transposed.
+        Kept apart from the ``vjp``: fused into it, XLA:CPU took twice as long for the pull-back.
         """
-        inverse = jnp.tril(inverse_lower) + jnp.tril(inverse_lower, -1).T
-        matrix_bar = 0.5 * (inverse - jnp.outer(alpha, alpha))  # d(-LML)/dK
+        row, column = jnp.arange(alpha.shape[0])[:, None], jnp.arange(alpha.shape[0])[None, :]
+        weight = jnp.where(row < column, 1.0, jnp.where(row == column, 0.5, 0.0))
+        return weight * inverse_upper - 0.5 * alpha[:, None] * alpha[None, :]
+
+    @jax.jit
+    def pull_back(vector, x, y, mask, matrix_bar, alpha):
         _, vjp = jax.vjp(lambda v: _covariance_and_residual(unravel, v, x, y, mask), vector)
         return vjp((matrix_bar, alpha))[0]
 
     def value_and_grad(vector, x, y, mask):
         matrix, residual = (np.asarray(a) for a in forward(vector, x, y, mask))
-        factor, info = lapack.dpotrf(matrix, lower=1, clean=1, overwrite_a=1)
+        # K is symmetric: its transpose is the same matrix in Fortran order, which LAPACK takes without reordering.
+        factor, info = lapack.dpotrf(matrix.T, lower=1, clean=1, overwrite_a=1)
         if info != 0:
             return np.inf, np.full(np.shape(vector), np.nan)
         alpha, _ = lapack.dpotrs(factor, residual, lower=1)
-        count = float(np.sum(mask))
+        count = float(x.shape[0] if mask is None else np.sum(mask))
         value = 0.5 * residual @ alpha + np.sum(np.log(np.diagonal(factor))) + 0.5 * count * np.log(2 * np.pi)
         inverse, info = lapack.dpotri(factor, lower=1, overwrite_c=1)  # the factor is not needed after this
         if info != 0:
             return np.inf, np.full(np.shape(vector), np.nan)
-        return value, pull_back(vector, x, y, mask, jnp.asarray(inverse), jnp.asarray(alpha))
+        alpha = jnp.asarray(alpha)
+        # The Fortran-order lower triangle, read in C order, is the upper triangle: again no reordering.
+        return value, pull_back(vector, x, y, mask, cotangent(jnp.asarray(inverse.T), alpha), alpha)
 
     return value_and_grad
 
@@ -152,7 +164,7 @@ def fit_hyperparameters(
     with jax.enable_x64(True):
         x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
         size = max(pad_to or 0, x.shape[0])
-        mask = jnp.asarray(np.arange(size) < x.shape[0], jnp.float64)
+        mask = None if size == x.shape[0] else jnp.asarray(np.arange(size) < x.shape[0], jnp.float64)
         x = jnp.asarray(np.concatenate([x, np.zeros((size - x.shape[0], x.shape[1]))]), jnp.float64)
         y = jnp.asarray(np.concatenate([y, np.zeros(size - y.shape[0])]), jnp.float64)
         kernel = jax.tree.map(lambda leaf: jnp.asarray(leaf, jnp.float64), kernel)
