@@ -60,15 +60,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 # files (`--dist loadfile`); a long file handed out last would leave one worker idle while the other finishes it.
 SLOW_FIRST = (
     "tests/cli/test_cli.py",
-    "tests/cli/test_fit_cli.py",
     "tests/test_posterior_protocol.py",
     "tests/serve/test_browser.py",
-    "tests/statistical/test_sbc.py",
+    "tests/cli/test_fit_cli.py",
+    "tests/cli/test_trust_cli.py",
     "tests/optimize/test_optimize.py",
-    "tests/gp/test_gp.py",
     "tests/test_examples.py",
-    "tests/statistical/test_sequential_calibration.py",
+    "tests/models/test_regressions.py",
+    "tests/cli/test_interrupt_cli.py",
+    "tests/infer/test_nuts.py",
+    "tests/gp/test_gp_bayes.py",
+    "tests/infer/test_nuts_robust.py",
+    "tests/statistical/test_sbc.py",
+    "tests/gp/test_gp.py",
     "tests/sources/test_spark.py",
+    "tests/cli/test_optimize_cli.py",
 )
 
 
