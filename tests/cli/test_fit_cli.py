@@ -94,6 +94,17 @@ def test_checkpoint_and_resume_from_the_command_line(tmp_path):
     assert corrupt.exit_code == 2 and "corrupt" in corrupt.stderr
 
 
+def test_bayeskits_warmup_from_the_command_line(small_csv):
+    result = bayeskit_in_process(
+        "fit", str(small_csv), "--target", "y", "--features", "x", "--method", "nuts", "--mass-matrix", "diag",
+        "--warmup", "300", "--samples", "300", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["mass_matrix"] == "diag" and payload["method"] == "nuts"
+    assert abs(payload["summary"]["x"]["mean"] - 2.0) < 0.3  # y = 1 + 2 x + noise(0.5), 60 rows: sd ~0.07
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
@@ -105,6 +116,8 @@ def test_checkpoint_and_resume_from_the_command_line(tmp_path):
         (("--target", "y", "--method", "laplace", "--checkpoint", "c"), "`--checkpoint` applies to --method nuts only"),
         (("--target", "y", "--family", "bernoulli", "--method", "laplace"), "`y` must be 0/1 for a logistic model"),
         (("--target", "y", "--method", "gibbs"), "`--method` must be one of exact, laplace, nuts, advi"),
+        (("--target", "y", "--method", "nuts", "--mass-matrix", "dense"), "`--mass-matrix` must be one of numpyro,"),
+        (("--target", "y", "--mass-matrix", "diag"), "`--mass-matrix` applies to --method nuts only; this fit uses ex"),
     ],
 )
 def test_bad_input_exits_2_with_a_message(small_csv, extra, message):

@@ -28,6 +28,7 @@ class FitRequest:
     group: str | None
     method: str | None
     checkpoint: Path | None = None
+    mass_matrix: str = "numpyro"
     chains: int = 4
     warmup: int = 1000
     samples: int = 1000
@@ -75,6 +76,12 @@ def _method(request: FitRequest, group: str | None) -> str:
         )
     if request.checkpoint is not None and method != "nuts":
         raise BadInput("`--checkpoint` applies to --method nuts only.")
+    from bayeskit.infer.adapt import MASS_MATRICES
+
+    if request.mass_matrix not in MASS_MATRICES:
+        raise BadInput(f"`--mass-matrix` must be one of {', '.join(MASS_MATRICES)}; got {request.mass_matrix!r}.")
+    if request.mass_matrix != "numpyro" and method != "nuts":
+        raise BadInput(f"`--mass-matrix` applies to --method nuts only; this fit uses {method}: add --method nuts.")
     return method
 
 
@@ -165,6 +172,7 @@ def _estimator(request: FitRequest, method: str, group: str | None) -> Any:
         "key": request.seed,
         "progress": request.progress,
         "checkpoint": request.checkpoint,
+        "mass_matrix": request.mass_matrix,
         **sampling,
     }
     if group is not None:
@@ -231,6 +239,8 @@ def to_json(source: str, roles: dict[str, Any], model: Any) -> dict[str, Any]:
     }
     if hasattr(model, "log_evidence_"):
         payload["log_evidence"] = model.log_evidence_
+    if roles["method"] == "nuts":
+        payload["mass_matrix"] = model.mass_matrix
     if roles["method"] != "exact":
         criteria = information_criteria(model)
         payload["loo"] = {

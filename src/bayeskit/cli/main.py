@@ -324,6 +324,11 @@ def fit(
     checkpoint: Path | None = typer.Option(
         None, "--checkpoint", help="NUTS checkpoint file: written as it runs; rerun to resume after a kill."
     ),
+    mass_matrix: str = typer.Option(
+        "numpyro",
+        "--mass-matrix",
+        help="NUTS warmup: numpyro (its own) | variance | diag | lowrank | auto (bayeskit's; restarts stuck chains).",
+    ),
     chains: int = typer.Option(4, "--chains", help="NUTS chains."),
     warmup: int = typer.Option(1000, "--warmup", help="NUTS warmup iterations per chain."),
     samples: int = typer.Option(1000, "--samples", help="NUTS draws per chain."),
@@ -354,6 +359,7 @@ def fit(
         group=group,
         method=method,
         checkpoint=checkpoint,
+        mass_matrix=mass_matrix,
         chains=chains,
         warmup=warmup,
         samples=samples,

@@ -75,6 +75,9 @@ class BayesianGLM(RegressorMixin, _Estimator):
         Progress bars on stderr.
     checkpoint
         A NUTS checkpoint file (see :func:`bayeskit.infer.nuts`).
+    mass_matrix
+        NUTS warmup (see :func:`bayeskit.infer.nuts`): ``"numpyro"`` (NumPyro's own), or bayeskit's
+        ``"variance"``, ``"diag"``, ``"lowrank"`` or ``"auto"``, which restart stuck chains.
     """
 
     def __init__(
@@ -97,6 +100,7 @@ class BayesianGLM(RegressorMixin, _Estimator):
         num_steps: int = 10_000,
         progress: bool = False,
         checkpoint: Any = None,
+        mass_matrix: str = "numpyro",
     ):
         self.family = family
         self.method = method
@@ -116,6 +120,7 @@ class BayesianGLM(RegressorMixin, _Estimator):
         self.num_steps = num_steps
         self.progress = progress
         self.checkpoint = checkpoint
+        self.mass_matrix = mass_matrix
 
     # ------------------------------------------------------------------ fitting
     def _split_groups(self, X: Any, groups: Any) -> tuple[Any, Any]:
@@ -254,6 +259,7 @@ class BayesianGLM(RegressorMixin, _Estimator):
                 target_accept=self.target_accept,
                 progress=self.progress,
                 checkpoint=self.checkpoint,
+                mass_matrix=self.mass_matrix,
             )
         if self.method == "laplace":
             return laplace(glm, *data, **self._static, y=observed, key=key, progress=self.progress)
