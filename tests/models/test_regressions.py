@@ -185,3 +185,31 @@ def test_unfitted_and_params():
     assert model.get_params()["prior_scale"] == 1.0 and "family" not in BayesianPoissonRegression().get_params()
     assert repr(model) == "BayesianLogisticRegression(prior_scale=1.0)"
     assert HierarchicalRegression(group="g").get_params()["group"] == "g"
+
+
+@pytest.mark.parametrize(
+    "estimator", [BayesianLogisticRegression, BayesianPoissonRegression, RobustRegression, HierarchicalRegression]
+)
+def test_every_sampled_regression_hands_its_warmup_choice_to_nuts(estimator, monkeypatch):
+    import bayeskit.infer
+
+    class Stop(Exception):
+        pass
+
+    seen = {}
+
+    def record(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(bayeskit.infer, "nuts", record)
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame({"x": rng.normal(size=20), "firm": np.repeat(["a", "b"], 10)})
+    y = rng.integers(0, 2, size=20)
+    grouped = estimator is HierarchicalRegression
+    model = estimator(method="nuts", mass_matrix="lowrank", **({"group": "firm"} if grouped else {}))
+    assert model.get_params()["mass_matrix"] == "lowrank"
+    x = x if grouped else x[["x"]]
+    with pytest.raises(Stop):
+        model.fit(x, y)
+    assert seen["mass_matrix"] == "lowrank"

@@ -404,6 +404,8 @@ class BayesianLogisticRegression(ClassifierMixin, BayesianGLM):
         target_accept: float = 0.9,
         num_steps: int = 10_000,
         progress: bool = False,
+        checkpoint: Any = None,
+        mass_matrix: str = "numpyro",
     ):
         super().__init__(
             family="bernoulli",
@@ -420,6 +422,8 @@ class BayesianLogisticRegression(ClassifierMixin, BayesianGLM):
             target_accept=target_accept,
             num_steps=num_steps,
             progress=progress,
+            checkpoint=checkpoint,
+            mass_matrix=mass_matrix,
         )
 
     def predict_proba(self, X: Any) -> np.ndarray:
