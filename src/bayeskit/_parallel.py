@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,8 @@ def elementwise(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarra
     ``fn`` returns one value per element, or a fixed number ``k`` of values per element
     stacked on a new last axis (the result then has shape ``(*shape, k)``).
     """
+    if math.prod(np.size(a) for a in arrays) < 2 * _MIN_CHUNK:  # the broadcast size is at most this product
+        return np.asarray(fn(*arrays))  # small work: no threads, and no shape arithmetic (~10 us a call)
     shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
     size = int(np.prod(shape))
     num_workers = min(_CORES, max(1, size // _MIN_CHUNK))

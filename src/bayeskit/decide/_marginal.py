@@ -44,7 +44,7 @@ class Marginal:
         """Cumulative distribution function."""
         p = self.params
         if self.family == "beta":
-            return self._call(special.betainc, p[0], p[1], np.clip(x, 0.0, 1.0))
+            return self._call(special.betainc, p[0], p[1], np.minimum(np.maximum(x, 0.0), 1.0))
         if self.family == "gamma":
             return self._call(special.gammainc, p[0], np.maximum(x, 0.0) / p[1])
         if self.family == "t":
@@ -82,7 +82,7 @@ class Marginal:
         """Survival function ``1 - cdf``, accurate in the upper tail."""
         p = self.params
         if self.family == "beta":  # I_x(a, b) = 1 - I_{1-x}(b, a): SciPy's betainc is ~4x faster than betaincc
-            return self._call(special.betainc, p[1], p[0], 1.0 - np.clip(x, 0.0, 1.0))
+            return self._call(special.betainc, p[1], p[0], np.minimum(np.maximum(1.0 - x, 0.0), 1.0))
         if self.family == "gamma":
             return self._call(special.gammaincc, p[0], np.maximum(x, 0.0) / p[1])
         if self.family == "t":
@@ -140,14 +140,17 @@ class Marginal:
             return special.digamma(p[0]) + np.log(p[1]), np.sqrt(_trigamma(p[0]))
         return np.asarray(p[-2], dtype=float), np.asarray(p[-1], dtype=float)
 
-    def at_coordinate(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def at_coordinate(
+        self, z: np.ndarray, coordinate: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Points ``t = centre + sd * z`` of the normalizing coordinate: ``x`` there, and the log density of ``T``.
 
         Returns ``(x, log_density_at_centre, change)``: the log density at ``t`` is their sum. ``change`` is
         computed without cancellation (differences of logs as ``log1p`` of ``expm1``), so it is accurate to
         rounding even for 10^9 counts, where ``a log x`` alone is ~1e8 and carries an error of ~1e-8.
+        ``coordinate``, if given, is :meth:`coordinate`'s result (computed once by a caller that needs it too).
         """
-        centre, sd = self.coordinate()
+        centre, sd = self.coordinate() if coordinate is None else coordinate
         p = self.params
         t = centre + sd * z
         if self.family == "beta":

@@ -99,10 +99,11 @@ def trapezoid_nodes(marginal: Marginal) -> tuple[np.ndarray, np.ndarray, np.ndar
     exponentially, at rate >= 1 per sd), and is infinite where the unnormalized weights do not
     sum to 1 within 1e-6 (a density the rule does not resolve).
     """
-    _, scale = marginal.coordinate()
+    coordinate = marginal.coordinate()
+    scale = coordinate[1]
     z = _Z.reshape(-1, *(1,) * np.ndim(scale))
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        x, at_centre, change = marginal.at_coordinate(z)
+        x, at_centre, change = marginal.at_coordinate(z, coordinate)
         relative = np.exp(change)
         total = relative.sum(axis=0)
         weights = relative / total
@@ -121,9 +122,9 @@ def _fast_expectation(narrow: Marginal, values_at, tolerance: float):
     """
     x, weights, tail = trapezoid_nodes(narrow)
     with np.errstate(invalid="ignore", over="ignore"):
-        values = values_at(x)
-        fine = np.stack([np.einsum("nb,nb->b", weights, v) for v in values], axis=-1)
-        coarse = 2.0 * np.stack([np.einsum("nb,nb->b", weights[::2], v[::2]) for v in values], axis=-1)
+        values = np.stack(values_at(x))  # (k, n, B)
+        fine = np.einsum("nb,knb->bk", weights, values)
+        coarse = 2.0 * np.einsum("nb,knb->bk", weights[::2], values[:, ::2])
     difference = np.abs(fine - coarse)
     error = np.maximum(difference**2, tail[:, None])
     accepted = np.all(np.isfinite(fine) & (difference <= _TRUSTED_DIFFERENCE) & (error <= tolerance), axis=1)

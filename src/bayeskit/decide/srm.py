@@ -112,11 +112,12 @@ def sample_ratio(sizes: Any, planned: Any = None, tolerance: float = 0.01) -> tu
         statistic = np.where(expected > 0, (sizes - expected) ** 2 / expected, 0.0).sum(axis=-1)
     p_value = special.chdtrc(num_arms - 1, statistic)
     # the share of arm k is Beta(1 + n_k, (K - 1) + N - n_k) under the Dirichlet(1 + n) posterior
+    if num_arms == 2:  # one share decides both
+        sizes, planned = sizes[..., :1], planned[..., :1]
     alpha, beta = 1.0 + sizes, (num_arms - 1.0) + total - sizes
-    low, high = np.clip(planned - tolerance, 0.0, 1.0), np.clip(planned + tolerance, 0.0, 1.0)
+    low, high = np.maximum(planned - tolerance, 0.0), np.minimum(planned + tolerance, 1.0)
     off = special.betainc(alpha, beta, low) + special.betainc(beta, alpha, 1.0 - high)  # cdf + sf (betaincc is slow)
-    prob_off = off[..., 0] if num_arms == 2 else off.max(axis=-1)  # two arms: one share decides both
-    return p_value, np.clip(prob_off, 0.0, 1.0)
+    return p_value, np.minimum(np.maximum(off.max(axis=-1), 0.0), 1.0)
 
 
 def check_one(sizes: np.ndarray, planned: np.ndarray | None, tolerance: float = 0.01) -> SampleRatio:
