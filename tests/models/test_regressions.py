@@ -207,9 +207,15 @@ def test_every_sampled_regression_hands_its_warmup_choice_to_nuts(estimator, mon
     x = pd.DataFrame({"x": rng.normal(size=20), "firm": np.repeat(["a", "b"], 10)})
     y = rng.integers(0, 2, size=20)
     grouped = estimator is HierarchicalRegression
-    model = estimator(method="nuts", mass_matrix="lowrank", **({"group": "firm"} if grouped else {}))
-    assert model.get_params()["mass_matrix"] == "lowrank"
+    choices = {"mass_matrix": "lowrank", "init": "prior", "precision": "float64"}
+    model = estimator(method="nuts", **choices, **({"group": "firm"} if grouped else {}))
+    assert {k: model.get_params()[k] for k in choices} == choices
     x = x if grouped else x[["x"]]
     with pytest.raises(Stop):
         model.fit(x, y)
-    assert seen["mass_matrix"] == "lowrank"
+    assert {k: seen[k] for k in choices} == choices
+    monkeypatch.setattr(bayeskit.infer, "advi", record)  # precision reaches the approximations too
+    seen.clear()
+    with pytest.raises(Stop):
+        model.set_params(method="advi").fit(x, y)
+    assert seen["precision"] == "float64"

@@ -29,6 +29,8 @@ class FitRequest:
     method: str | None
     checkpoint: Path | None = None
     mass_matrix: str = "numpyro"
+    init: str = "uniform"
+    precision: str = "float32"
     chains: int = 4
     warmup: int = 1000
     samples: int = 1000
@@ -76,13 +78,33 @@ def _method(request: FitRequest, group: str | None) -> str:
         )
     if request.checkpoint is not None and method != "nuts":
         raise BadInput("`--checkpoint` applies to --method nuts only.")
+    _check_engine_options(request, method)
+    return method
+
+
+def _check_engine_options(request: FitRequest, method: str) -> None:
+    """``--mass-matrix``, ``--init`` and ``--precision`` against the method they apply to."""
     from bayeskit.infer.adapt import MASS_MATRICES
 
     if request.mass_matrix not in MASS_MATRICES:
         raise BadInput(f"`--mass-matrix` must be one of {', '.join(MASS_MATRICES)}; got {request.mass_matrix!r}.")
     if request.mass_matrix != "numpyro" and method != "nuts":
         raise BadInput(f"`--mass-matrix` applies to --method nuts only; this fit uses {method}: add --method nuts.")
-    return method
+    from bayeskit.infer._precision import PRECISIONS
+    from bayeskit.infer.nuts import INITS
+
+    if request.init not in INITS:
+        raise BadInput(f"`--init` must be one of {', '.join(INITS)}; got {request.init!r}.")
+    if request.init != "uniform" and (method != "nuts" or request.mass_matrix == "numpyro"):
+        raise BadInput(
+            f"`--init {request.init}` needs --method nuts with one of bayeskit's warmups (NumPyro's starts "
+            f"uniformly); this fit uses {method} with --mass-matrix {request.mass_matrix}: add --method nuts "
+            "--mass-matrix variance (the same estimator as NumPyro's) or auto."
+        )
+    if request.precision not in PRECISIONS:
+        raise BadInput(f"`--precision` must be one of {', '.join(PRECISIONS)}; got {request.precision!r}.")
+    if request.precision != "float32" and method == "exact":
+        raise BadInput("`--precision` applies to nuts, laplace and advi; the exact fit is float64 already: drop it.")
 
 
 def load_and_fit(request: FitRequest) -> tuple[str, dict[str, Any], Any, tuple[Any, np.ndarray]]:
@@ -173,6 +195,8 @@ def _estimator(request: FitRequest, method: str, group: str | None) -> Any:
         "progress": request.progress,
         "checkpoint": request.checkpoint,
         "mass_matrix": request.mass_matrix,
+        "init": request.init,
+        "precision": request.precision,
         **sampling,
     }
     if group is not None:
@@ -240,8 +264,9 @@ def to_json(source: str, roles: dict[str, Any], model: Any) -> dict[str, Any]:
     if hasattr(model, "log_evidence_"):
         payload["log_evidence"] = model.log_evidence_
     if roles["method"] == "nuts":
-        payload["mass_matrix"] = model.mass_matrix
+        payload["mass_matrix"], payload["init"] = model.mass_matrix, model.init
     if roles["method"] != "exact":
+        payload["precision"] = model.precision
         criteria = information_criteria(model)
         payload["loo"] = {
             k: criteria[k] for k in ("elpd_loo", "se_loo", "p_loo", "pareto_k_bad", "waic", "aic", "bic", "warnings")

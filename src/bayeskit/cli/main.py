@@ -329,6 +329,12 @@ def fit(
         "--mass-matrix",
         help="NUTS warmup: numpyro (its own) | variance | diag | lowrank | auto (bayeskit's; restarts stuck chains).",
     ),
+    init: str = typer.Option(
+        "uniform", "--init", help="NUTS starts: uniform | prior (a prior draw per chain; needs a bayeskit warmup)."
+    ),
+    precision: str = typer.Option(
+        "float32", "--precision", help="float32 | float64 for nuts, laplace and advi (float64: large or long data)."
+    ),
     chains: int = typer.Option(4, "--chains", help="NUTS chains."),
     warmup: int = typer.Option(1000, "--warmup", help="NUTS warmup iterations per chain."),
     samples: int = typer.Option(1000, "--samples", help="NUTS draws per chain."),
@@ -360,6 +366,8 @@ def fit(
         method=method,
         checkpoint=checkpoint,
         mass_matrix=mass_matrix,
+        init=init,
+        precision=precision,
         chains=chains,
         warmup=warmup,
         samples=samples,

@@ -78,6 +78,14 @@ class BayesianGLM(RegressorMixin, _Estimator):
     mass_matrix
         NUTS warmup (see :func:`bayeskit.infer.nuts`): ``"numpyro"`` (NumPyro's own), or bayeskit's
         ``"variance"``, ``"diag"``, ``"lowrank"`` or ``"auto"``, which restart stuck chains.
+    init
+        NUTS starting points: ``"uniform"`` (uniform in [-2, 2] on the unconstrained scale, a point per chain)
+        or ``"prior"`` (a prior draw per chain; needs one of bayeskit's ``mass_matrix`` warmups). Starts are
+        checked for a finite density and gradient.
+    precision
+        ``"float32"`` (default) or ``"float64"``: the fit (NUTS, Laplace or ADVI) runs inside ``jax.enable_x64``
+        without touching JAX's global setting. float32 is risky for large data sets, long series and
+        ill-conditioned posteriors; a finding says when the run's log density was too large for it.
     """
 
     def __init__(
@@ -101,6 +109,8 @@ class BayesianGLM(RegressorMixin, _Estimator):
         progress: bool = False,
         checkpoint: Any = None,
         mass_matrix: str = "numpyro",
+        init: str = "uniform",
+        precision: str = "float32",
     ):
         self.family = family
         self.method = method
@@ -121,6 +131,8 @@ class BayesianGLM(RegressorMixin, _Estimator):
         self.progress = progress
         self.checkpoint = checkpoint
         self.mass_matrix = mass_matrix
+        self.init = init
+        self.precision = precision
 
     # ------------------------------------------------------------------ fitting
     def _split_groups(self, X: Any, groups: Any) -> tuple[Any, Any]:
@@ -238,13 +250,16 @@ class BayesianGLM(RegressorMixin, _Estimator):
 
         from bayeskit.infer import advi, laplace, nuts
 
+        # float64 data stay NumPy until the engine's x64 scope (jnp.asarray would round them to float32 here)
+        as_data = jnp.asarray if self.precision == "float32" else np.asarray
+        real = jnp.float32 if self.precision == "float32" else np.float64
         data = (
-            jnp.asarray(x, dtype=jnp.float32),
+            as_data(x, dtype=real),
             jnp.asarray(codes),
-            jnp.asarray(offset, dtype=jnp.float32),
-            {k: jnp.asarray(v, dtype=jnp.float32) for k, v in priors.items()},
+            as_data(offset, dtype=real),
+            {k: as_data(v, dtype=real) for k, v in priors.items()},
         )
-        observed = jnp.asarray(target, dtype=jnp.float32)
+        observed = as_data(target, dtype=real)
         key = self._jax_key()
         if self.method == "nuts":
             return nuts(
@@ -260,10 +275,13 @@ class BayesianGLM(RegressorMixin, _Estimator):
                 progress=self.progress,
                 checkpoint=self.checkpoint,
                 mass_matrix=self.mass_matrix,
+                init=self.init,
+                precision=self.precision,
             )
+        common = {"y": observed, "key": key, "progress": self.progress, "precision": self.precision}
         if self.method == "laplace":
-            return laplace(glm, *data, **self._static, y=observed, key=key, progress=self.progress)
-        return advi(glm, *data, **self._static, y=observed, key=key, num_steps=self.num_steps, progress=self.progress)
+            return laplace(glm, *data, **self._static, **common)
+        return advi(glm, *data, **self._static, **common, num_steps=self.num_steps)
 
     # --------------------------------------------------------------- predicting
     def _prepare(self, X: Any, groups: Any, exposure: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -406,6 +424,8 @@ class BayesianLogisticRegression(ClassifierMixin, BayesianGLM):
         progress: bool = False,
         checkpoint: Any = None,
         mass_matrix: str = "numpyro",
+        init: str = "uniform",
+        precision: str = "float32",
     ):
         super().__init__(
             family="bernoulli",
@@ -424,6 +444,8 @@ class BayesianLogisticRegression(ClassifierMixin, BayesianGLM):
             progress=progress,
             checkpoint=checkpoint,
             mass_matrix=mass_matrix,
+            init=init,
+            precision=precision,
         )
 
     def predict_proba(self, X: Any) -> np.ndarray:
