@@ -1,8 +1,8 @@
 """The NUTS suite: twelve standard posteriors, bayeskit's warmup vs NumPyro's default NUTS and BlackJAX's window adaptation.
 
 Every sampler runs 4 chains x 1,000 warmup + 1,000 draws at target acceptance 0.8 (the
-peers' default; bayeskit's own default is 0.9) from NumPyro's uniform initialization,
-over the same seeds. Per run: stuck chains (bayeskit's per-chain finding applied to
+peers' default; bayeskit's own default is 0.9) from NumPyro's uniform initialization
+(``bayeskit-MASS-pathfinder``: from Pathfinder starts instead), over the same seeds. Per run: stuck chains (bayeskit's per-chain finding applied to
 every sampler's draws), the largest R-hat, the smallest bulk ESS over all scalar
 parameters per gradient evaluation (warmup counted) and per second (sampling and
 warmup, compile excluded), and the largest error of a posterior mean, in posterior
@@ -54,7 +54,7 @@ def _metrics(draws: dict, lp: np.ndarray, gradients: int, seconds: float, refere
     }
 
 
-def run_bayeskit(entry: dict, seed: int, mass_matrix: str) -> dict:
+def run_bayeskit(entry: dict, seed: int, mass_matrix: str, init: str = "uniform") -> dict:
     import jax
 
     from bayeskit.infer import nuts
@@ -67,6 +67,7 @@ def run_bayeskit(entry: dict, seed: int, mass_matrix: str) -> dict:
         num_samples=SAMPLES,
         target_accept=TARGET,
         mass_matrix=mass_matrix,
+        init=init,
         **entry["data"],
     )
     lp = np.asarray(fit.idata["sample_stats"]["lp"].values)
@@ -182,7 +183,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--only", default=None)
-    parser.add_argument("--samplers", default="bayeskit-diag,bayeskit-lowrank,numpyro,blackjax")
+    parser.add_argument(
+        "--samplers", default="bayeskit-diag,bayeskit-lowrank,bayeskit-lowrank-pathfinder,numpyro,blackjax"
+    )
     parser.add_argument("--jsonl", default=None)
     args = parser.parse_args()
     samplers = args.samplers.split(",")
@@ -196,7 +199,7 @@ def main() -> None:
             for sampler in samplers:
                 try:
                     if sampler.startswith("bayeskit"):
-                        row = run_bayeskit(entry, seed, sampler.split("-")[1])
+                        row = run_bayeskit(entry, seed, *sampler.split("-")[1:])  # bayeskit-MASS[-INIT]
                     else:
                         runner = run_numpyro if sampler == "numpyro" else run_blackjax
                         draws, info = runner(entry, seed)

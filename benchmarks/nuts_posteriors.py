@@ -143,6 +143,7 @@ def arma(y):
     import numpyro
     import numpyro.distributions as dist
 
+    y = jnp.asarray(y)  # NumPyro's MCMC passes NumPy data as they are: a traced index needs a JAX array
     mu = numpyro.sample("mu", dist.Normal(0, 10))
     phi = numpyro.sample("phi", dist.Normal(0, 2))
     theta = numpyro.sample("theta", dist.Normal(0, 2))
@@ -174,6 +175,7 @@ def garch(y, sigma1):
     import numpyro
     import numpyro.distributions as dist
 
+    y = jnp.asarray(y)
     mu = numpyro.sample("mu", dist.Normal(0, 1))
     alpha0 = numpyro.sample("alpha0", dist.HalfNormal(1))
     alpha1 = numpyro.sample("alpha1", dist.Uniform(0, 1))

@@ -94,15 +94,18 @@ def test_checkpoint_and_resume_from_the_command_line(tmp_path):
     assert corrupt.exit_code == 2 and "corrupt" in corrupt.stderr
 
 
-def test_bayeskits_warmup_from_the_command_line(small_csv):
+@pytest.mark.parametrize(
+    ("mass_matrix", "init", "precision"), [("diag", "prior", "float64"), ("lowrank", "pathfinder", "float32")]
+)
+def test_bayeskits_warmup_from_the_command_line(small_csv, mass_matrix, init, precision):
     result = bayeskit_in_process(
-        "fit", str(small_csv), "--target", "y", "--features", "x", "--method", "nuts", "--mass-matrix", "diag",
-        "--init", "prior", "--precision", "float64", "--warmup", "300", "--samples", "300", "--json",
+        "fit", str(small_csv), "--target", "y", "--features", "x", "--method", "nuts", "--mass-matrix", mass_matrix,
+        "--init", init, "--precision", precision, "--warmup", "300", "--samples", "300", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert payload["mass_matrix"] == "diag" and payload["method"] == "nuts"
-    assert payload["init"] == "prior" and payload["precision"] == "float64"
+    assert payload["mass_matrix"] == mass_matrix and payload["method"] == "nuts"
+    assert payload["init"] == init and payload["precision"] == precision
     assert abs(payload["summary"]["x"]["mean"] - 2.0) < 0.3  # y = 1 + 2 x + noise(0.5), 60 rows: sd ~0.07
 
 
@@ -119,7 +122,10 @@ def test_bayeskits_warmup_from_the_command_line(small_csv):
         (("--target", "y", "--method", "gibbs"), "`--method` must be one of exact, laplace, nuts, advi"),
         (("--target", "y", "--method", "nuts", "--mass-matrix", "dense"), "`--mass-matrix` must be one of numpyro,"),
         (("--target", "y", "--mass-matrix", "diag"), "`--mass-matrix` applies to --method nuts only; this fit uses ex"),
-        (("--target", "y", "--method", "nuts", "--init", "zero"), "`--init` must be one of uniform, prior; got 'zero'"),
+        (
+            ("--target", "y", "--method", "nuts", "--init", "zero"),
+            "`--init` must be one of uniform, prior, pathfinder; got 'zero'",
+        ),
         (("--target", "y", "--method", "nuts", "--init", "prior"), "needs --method nuts with one of bayeskit's warmup"),
         (("--target", "y", "--precision", "float16"), "`--precision` must be one of float32, float64; got 'float16'"),
         (("--target", "y", "--precision", "float64"), "the exact fit is float64 already: drop it"),

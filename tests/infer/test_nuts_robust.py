@@ -8,6 +8,7 @@ import numpyro.distributions as dist
 import pytest
 
 from bayeskit.infer import ModelError, nuts
+from bayeskit.infer.pathfinder import ELBO_DRAWS, ITERATIONS, pathfinder_start
 
 QUICK = {"num_chains": 4, "num_warmup": 300, "num_samples": 400, "mass_matrix": "auto"}  # bayeskit's warmup
 
@@ -121,7 +122,7 @@ def test_the_model_check_runs_compiled_once_per_model_and_shapes_and_traces_eage
             {"mass_matrix": "dense"},
             r"unknown mass_matrix 'dense'; choose one of 'numpyro', 'variance', 'auto', 'diag', 'lowrank'",
         ),
-        ({"init": "median"}, r"unknown init 'median'; choose one of 'uniform', 'prior'"),
+        ({"init": "median"}, r"unknown init 'median'; choose one of 'uniform', 'prior', 'pathfinder'"),
         ({"init": [1.0]}, r"`init` must be one of .* or a dict of site name -> starting value; got \[1.0\]"),
         ({"precision": "float16"}, r"unknown precision 'float16'; choose one of 'float32', 'float64'"),
         ({"max_restarts": -1}, r"`max_restarts` must be an int >= 0; got -1"),
@@ -146,6 +147,41 @@ def test_prior_starts_sample_the_same_posterior():
     table = fit.summary()
     assert fit.is_healthy
     assert abs(table.loc["x", "sd"] - 1) < 4 * table.loc["x", "mcse_sd"]
+
+
+def test_pathfinder_starts_sample_the_same_posterior_and_count_the_path(restarted):
+    fit = nuts(barrier, 200.0, key=jax.random.key(6), init="pathfinder", **QUICK)
+    table = fit.summary()
+    assert fit.is_healthy, fit.check()
+    assert abs(table.loc["x", "sd"] - 1) < 4 * table.loc["x", "mcse_sd"]
+    assert abs(table.loc["y", "mean"]) < 4 * table.loc["y", "mcse_mean"]
+    # the same settings from uniform starts spend no gradients before warmup; Pathfinder's path is counted
+    steps = int(fit.idata["sample_stats"]["n_steps"].values.sum())
+    assert fit.details["gradients"] > steps + 4 * (ITERATIONS + 1) * ELBO_DRAWS
+
+
+def _gaussian_potential(scales):
+    return lambda x: 0.5 * jnp.sum((x / scales) ** 2)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_a_pathfinder_start_on_a_gaussian_finds_its_scales(dense):
+    scales = jnp.array([0.05, 1.0, 20.0])
+    start = pathfinder_start(_gaussian_potential(scales), jnp.array([1.5, -1.0, 2.0]), jax.random.key(0), dense)
+    variances = jnp.diag(start.inverse) if dense else start.inverse
+    assert bool(start.ok)
+    np.testing.assert_allclose(variances, scales**2, rtol=0.3)  # L-BFGS's inverse Hessian on a quadratic
+    assert np.all(np.abs(np.asarray(start.x)) < 5 * np.asarray(scales))  # a draw from N(0, diag(scales^2))
+    if dense:
+        assert start.inverse.shape == (3, 3)
+
+
+def test_a_failed_pathfinder_path_keeps_the_uniform_start():
+    x0 = jnp.array([0.5, -0.5])
+    start = pathfinder_start(lambda x: jnp.sum(x) * jnp.nan, x0, jax.random.key(0), dense=False)
+    assert not bool(start.ok)
+    np.testing.assert_array_equal(start.x, x0)
+    np.testing.assert_array_equal(start.inverse, jnp.ones(2))
 
 
 def test_laplace_and_advi_take_the_same_precision_switch():

@@ -61,6 +61,26 @@ def test_nuts_with_the_low_rank_mass_matrix_passes_sbc_on_a_correlated_posterior
     assert result.failed_checks.get("divergences", 0) <= 3
 
 
+def test_nuts_from_pathfinder_starts_passes_sbc():
+    result = sbc(
+        normal_mean_scale,
+        8,
+        key=jax.random.key(4),
+        observed="y",
+        engine="nuts",
+        num_simulations=60,
+        engine_kwargs={
+            "num_chains": 2,
+            "num_warmup": 250,
+            "num_samples": 300,
+            "mass_matrix": "diag",
+            "init": "pathfinder",
+        },
+    )
+    assert result.passed, result.summary()
+    assert result.failed_checks.get("divergences", 0) <= 3
+
+
 def test_laplace_passes_sbc_where_the_posterior_is_gaussian():
     result = sbc(regression, X_PLAIN, key=jax.random.key(1), observed="y", engine="laplace", num_simulations=200)
     assert result.passed, result.summary()

@@ -330,7 +330,10 @@ def fit(
         help="NUTS warmup: numpyro (its own) | variance | diag | lowrank | auto (bayeskit's; restarts stuck chains).",
     ),
     init: str = typer.Option(
-        "uniform", "--init", help="NUTS starts: uniform | prior (a prior draw per chain; needs a bayeskit warmup)."
+        "uniform",
+        "--init",
+        help="NUTS starts: uniform | prior (a prior draw per chain) | pathfinder (a Pathfinder draw and metric "
+        "per chain); prior and pathfinder need a bayeskit warmup.",
     ),
     precision: str = typer.Option(
         "float32", "--precision", help="float32 | float64 for nuts, laplace and advi (float64: large or long data)."

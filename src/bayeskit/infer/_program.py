@@ -110,6 +110,7 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
     from numpyro.infer.util import initialize_model
 
     from bayeskit.infer import adapt
+    from bayeskit.infer.pathfinder import pathfinder_start
 
     (num_chains, num_warmup, target_accept, max_tree_depth, chunk, mass_matrix, _max_restarts, init_kind, _, chains) = (
         settings
@@ -185,6 +186,18 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         if mass_matrix == "variance":  # as Stan and NumPyro start
             inverse = jnp.ones_like(inverse)
         inverse = jax.vmap(jnp.diag)(inverse) if dense else inverse
+        spent = jnp.zeros(num_chains, jnp.int32)
+        if init_kind == "pathfinder":  # a draw from Pathfinder's best Gaussian, its covariance the metric
+            potential = potential_of(args, kwargs)
+            found = jax.vmap(lambda x0, key: pathfinder_start(lambda v: potential(unravel(v)), x0, key, dense))(
+                flat(z), jax.vmap(lambda key: jax.random.fold_in(key, 1))(pairs[:, 0])
+            )
+            z = jax.vmap(unravel)(found.x)  # the uniform start where the path failed
+            bound = adapt.INITIAL_CLIP
+            found_inverse = found.inverse if dense else jnp.clip(found.inverse, 1.0 / bound, bound)
+            ok = found.ok[:, None, None] if dense else found.ok[:, None]
+            inverse = jnp.where(ok, found_inverse, inverse)
+            spent = found.evaluations
 
         def one(z, inverse, key):
             return init_kernel(
@@ -207,9 +220,9 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
                 step_size=jax.vmap(lambda s, key: reasonable(potential_of(args, kwargs), s, key))(state, pairs[:, 2])
             )
         )
-        return state, empty_warmup(state, pairs[:, 2])
+        return state, empty_warmup(state, pairs[:, 2], spent)
 
-    def empty_warmup(state, keys):
+    def empty_warmup(state, keys, spent=None):
         x = flat(state.z)
         size = x.shape[1]
         zeros = jnp.zeros((num_chains, size), x.dtype)
@@ -231,7 +244,7 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
             restarts=jnp.zeros(num_chains, jnp.int32),
             restarted_at=jnp.full(num_chains, -1, jnp.int32),
             key=keys,
-            gradients=jnp.zeros(num_chains, jnp.int32),
+            gradients=jnp.zeros(num_chains, jnp.int32) if spent is None else spent,
         )
 
     def record(state):

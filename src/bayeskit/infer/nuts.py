@@ -22,7 +22,7 @@ from bayeskit.infer.model_check import check_model
 __all__ = ["CHAIN_METHODS", "INITS", "MASS_MATRICES", "PRECISIONS", "nuts"]
 
 CHAIN_METHODS = ("auto", "sequential", "vectorized")
-INITS = ("uniform", "prior")
+INITS = ("uniform", "prior", "pathfinder")
 _STATS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob", "step_size")
 
 
@@ -119,7 +119,11 @@ def nuts(
     init
         Where chains start: ``"uniform"`` (uniform in [-2, 2] in unconstrained space, each
         chain its own point, retried until the density and gradient are finite),
-        ``"prior"`` (a draw from the prior), or a dict of site -> constrained value (the
+        ``"prior"`` (a draw from the prior), ``"pathfinder"`` (Pathfinder from each chain's
+        uniform start, :mod:`bayeskit.infer.pathfinder`: a draw from the best Gaussian along an
+        L-BFGS path, whose covariance is also the first inverse mass matrix; a chain whose path
+        fails keeps its uniform start; the path's density evaluations count in
+        ``details["gradients"]``), or a dict of site -> constrained value (the
         site's shape, or ``(num_chains, *shape)`` for one value per chain; other sites
         start uniformly).
     max_restarts
