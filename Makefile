@@ -21,8 +21,13 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/activate
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/activate
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed-run
+
+# The benchmarks' peers (Optuna, dynamax with its TensorFlow Probability) are not needed by the tests.
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-dev
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $@
 
 demo: $(VENV)/.installed-run
 	$(BIN)/bayeskit demo --out $(OUT)
@@ -53,7 +58,7 @@ $(PYMC_VENV)/bin/python:
 	$(PYTHON) -m venv $(PYMC_VENV)
 	$(PYMC_VENV)/bin/pip install --quiet "pymc>=5.20,<6" || rm -rf $(PYMC_VENV)
 
-bench: $(VENV)/.installed-dev $(GBSTATS_VENV)/bin/python $(PYMC_VENV)/bin/python
+bench: $(VENV)/.installed-bench $(GBSTATS_VENV)/bin/python $(PYMC_VENV)/bin/python
 	$(PY) benchmarks/run.py
 
 clean:

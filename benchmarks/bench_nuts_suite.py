@@ -182,6 +182,7 @@ def reference(entry: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--only", default=None)
     parser.add_argument(
         "--samplers", default="bayeskit-diag,bayeskit-lowrank,bayeskit-lowrank-pathfinder,numpyro,blackjax"
@@ -195,7 +196,7 @@ def main() -> None:
             continue
         entry = {**entry, "name": name}
         entry["reference"] = reference(entry)
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for sampler in samplers:
                 try:
                     if sampler.startswith("bayeskit"):

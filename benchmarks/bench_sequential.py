@@ -6,6 +6,9 @@
    ``KalmanFilter.batch_filter`` + ``rts_smoother`` per series. filterpy is timed on
    ``--filterpy-series`` series and scaled linearly (each series costs the same), because
    the full set takes hours in Python; both results are checked equal on those series.
+   dynamax (the JAX state-space library) runs its ``lgssm_smoother`` vmapped over all series.
+   Then one series of ``--long-steps`` steps: the sequential scan, bayeskit's associative
+   scan and dynamax's (``parallel_inference.lgssm_smoother``).
 2. Bandit simulation: pulls per second of ``bayeskit.decide.simulate`` (3 Bernoulli arms,
    Thompson sampling, 100 seeds x 100,000 pulls, after compilation) vs a plain NumPy loop
    doing the same Beta-Bernoulli Thompson sampling one pull at a time for all seeds at once.
@@ -41,6 +44,8 @@ def kalman(num_series: int, num_steps: int, filterpy_series: int) -> dict:
     bayeskit_seconds = time.perf_counter() - start
     print(f"bayeskit: {bayeskit_seconds:.2f} s (first call with compilation {first:.2f} s)", file=sys.stderr)
 
+    dynamax_seconds, dynamax_first, dynamax_difference = _dynamax(model, ys, smoothed.means)
+
     from filterpy.kalman import KalmanFilter
 
     start = time.perf_counter()
@@ -71,7 +76,72 @@ def kalman(num_series: int, num_steps: int, filterpy_series: int) -> dict:
         "filterpy_s_scaled": filterpy_seconds,
         "speedup": filterpy_seconds / bayeskit_seconds,
         "max_abs_difference_smoothed_mean": max_difference,
+        "dynamax_s": dynamax_seconds,
+        "dynamax_first_call_s": dynamax_first,
+        "speedup_vs_dynamax": dynamax_seconds / bayeskit_seconds,
+        "max_abs_difference_smoothed_mean_dynamax": dynamax_difference,
     }
+
+
+def long_series(num_steps: int) -> dict:
+    """One long series: the sequential scan against the associative (parallel) scan, and dynamax's parallel one."""
+    import jax
+    import jax.numpy as jnp
+    from dynamax.linear_gaussian_ssm import parallel_inference
+
+    from bayeskit.sequential import constant_velocity
+
+    model = constant_velocity(dt=1.0, process_noise=0.1, measurement_noise=4.0, initial_cov=100.0 * np.eye(4))
+    _, y = model.sample(jax.random.key(1), num_steps)
+    out = {"steps": num_steps, "backend": jax.default_backend()}
+    for method in ("sequential", "parallel"):
+        model.smooth(y, method=method)  # compiled once
+        start = time.perf_counter()
+        smoothed = model.smooth(y, method=method)
+        out[f"{method}_s"] = time.perf_counter() - start
+        out[f"{method}_log_likelihood"] = float(smoothed.log_likelihood)
+    with jax.enable_x64(True):
+        from dynamax.linear_gaussian_ssm.inference import make_lgssm_params
+
+        params = make_lgssm_params(
+            *(jnp.asarray(a, jnp.float64) for a in (model.initial_mean, model.initial_cov, model.transition)),
+            *(jnp.asarray(a, jnp.float64) for a in (model.transition_cov, model.observation, model.observation_cov)),
+        )
+
+        def smooth(y):
+            posterior = parallel_inference.lgssm_smoother(params, y)
+            return posterior.smoothed_means, posterior.smoothed_covariances, posterior.marginal_loglik
+
+        run = jax.jit(smooth)
+        jax.block_until_ready(run(jnp.asarray(y)))
+        start = time.perf_counter()
+        jax.block_until_ready(run(jnp.asarray(y)))
+        out["dynamax_parallel_s"] = time.perf_counter() - start
+    print(f"long series: {out}", file=sys.stderr)
+    return out
+
+
+def _dynamax(model, ys: np.ndarray, means: np.ndarray) -> tuple[float, float, float]:
+    """dynamax's sequential RTS smoother, vmapped over the series and jitted, in float64 (its own API)."""
+    import jax
+    import jax.numpy as jnp
+    from dynamax.linear_gaussian_ssm.inference import lgssm_smoother, make_lgssm_params
+
+    with jax.enable_x64(True):
+        params = make_lgssm_params(
+            *(jnp.asarray(a, jnp.float64) for a in (model.initial_mean, model.initial_cov, model.transition)),
+            *(jnp.asarray(a, jnp.float64) for a in (model.transition_cov, model.observation, model.observation_cov)),
+        )
+        run = jax.jit(jax.vmap(lambda y: lgssm_smoother(params, y).smoothed_means))
+        data = jnp.asarray(ys, jnp.float64)
+        start = time.perf_counter()
+        run(data).block_until_ready()
+        first = time.perf_counter() - start
+        start = time.perf_counter()
+        out = np.asarray(run(data))
+        seconds = time.perf_counter() - start
+    print(f"dynamax: {seconds:.2f} s (first call with compilation {first:.2f} s)", file=sys.stderr)
+    return seconds, first, float(np.abs(out - means).max())
 
 
 def numpy_thompson(probabilities: np.ndarray, num_seeds: int, horizon: int, seed: int = 0) -> np.ndarray:
@@ -134,9 +204,14 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--filterpy-series", type=int, default=10)
+    parser.add_argument("--long-steps", type=int, default=100_000)
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
-    results = {"kalman": kalman(args.series, args.steps, args.filterpy_series), "bandits": bandits()}
+    results = {
+        "kalman": kalman(args.series, args.steps, args.filterpy_series),
+        "long_series": long_series(args.long_steps),
+        "bandits": bandits(),
+    }
     print(json.dumps(results, indent=2))
     if args.json:
         with open(args.json, "w") as handle:

@@ -125,6 +125,45 @@ def test_batch_of_series_equals_one_at_a_time(model):
         np.testing.assert_allclose(batch.log_likelihood[i], one.log_likelihood, atol=1e-10)
 
 
+@pytest.mark.parametrize("kind", ["filter", "smooth"])
+def test_complete_series_share_covariances_and_equal_dense_conditioning(model, kind):
+    _, ys = model.sample(jax.random.key(4), 10, num_series=4)
+    ys[2, 3, 1] = np.nan  # one series with a gap runs per series; the others share one covariance recursion
+    batch = getattr(model, kind)(ys)
+    assert batch.means.shape == (4, 10, 2) and batch.covariances.shape == (4, 10, 2, 2)
+    for i in range(4):
+        mean, cov, log_likelihood = dense_posterior(model, ys[i])
+        np.testing.assert_allclose(batch.log_likelihood[i], log_likelihood, rtol=1e-10)
+        if kind == "smooth":
+            np.testing.assert_allclose(batch.means[i], mean, atol=1e-10)
+            blocks = [cov[2 * t : 2 * t + 2, 2 * t : 2 * t + 2] for t in range(10)]
+            np.testing.assert_allclose(batch.covariances[i], np.stack(blocks), atol=1e-10)
+        else:  # the filter at the last step is the dense posterior of the last state
+            np.testing.assert_allclose(batch.means[i, -1], mean[-1], atol=1e-10)
+    complete = model.smooth(np.delete(ys, 2, axis=0))
+    assert not complete.covariances.flags.writeable  # one (T, d, d) array, broadcast over the series
+    np.testing.assert_array_equal(complete.covariances[0], complete.covariances[2])
+
+
+@pytest.mark.parametrize("kind", ["filter", "smooth"])
+def test_the_parallel_scan_equals_the_sequential_one_with_missing_values(model, kind):
+    _, ys = model.sample(jax.random.key(5), 37, num_series=2)  # not a power of two: the scan's odd tails
+    ys[0, 5, 0] = np.nan
+    ys[0, 20:23] = np.nan
+    sequential = getattr(model, kind)(ys, method="sequential")
+    parallel = getattr(model, kind)(ys, method="parallel")
+    np.testing.assert_allclose(parallel.means, sequential.means, atol=1e-9)
+    np.testing.assert_allclose(parallel.covariances, sequential.covariances, atol=1e-9)
+    np.testing.assert_allclose(parallel.log_likelihood, sequential.log_likelihood, rtol=1e-11)
+    one = getattr(model, kind)(ys[1], method="parallel")
+    np.testing.assert_allclose(one.means, sequential.means[1], atol=1e-9)
+
+
+def test_an_unknown_method_is_named(model, series):
+    with pytest.raises(ValueError, match=r"unknown method 'fast'; choose one of 'auto', 'sequential', 'parallel'"):
+        model.filter(series, method="fast")
+
+
 def test_jit_equals_eager_and_gradients_match_finite_differences(model, series):
     with jax.enable_x64(True):
         params = model.params()

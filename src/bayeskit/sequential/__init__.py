@@ -14,6 +14,7 @@ from bayeskit.sequential.nonlinear import (
     extended_kalman_filter,
     unscented_kalman_filter,
 )
+from bayeskit.sequential.parallel import parallel_filter, parallel_smoother
 from bayeskit.sequential.tracking import TrackFit, constant_velocity, constant_velocity_params, fit_tracker
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "bootstrap_particle_filter",
     "extended_kalman_filter",
     "kalman_filter",
+    "parallel_filter",
+    "parallel_smoother",
     "rts_smoother",
     "unscented_kalman_filter",
 ]

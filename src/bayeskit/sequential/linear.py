@@ -4,7 +4,9 @@ The shell over :mod:`bayeskit.sequential.kalman`: matrices are checked once (sha
 symmetry, positive semi-definiteness), data are checked at each call (text, inf,
 wrong widths; NaN means missing), and the compiled passes run in float64 under
 ``jax.enable_x64(True)`` (importing bayeskit changes no global setting). A 3-D ``y``
-``(n_series, T, m)`` runs independent series in one ``vmap``.
+``(n_series, T, m)`` runs independent series together: the fully observed ones share one
+covariance recursion and filter their means as a batch (:mod:`bayeskit.sequential.shared`),
+the others run in one ``vmap`` of the per-series passes.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from bayeskit._rng import as_jax_key
-from bayeskit._validate import as_float_array
+from bayeskit._validate import as_float_array, check_choice
 from bayeskit.sequential.estimate import StateEstimate
 from bayeskit.sequential.kalman import SSMParams, kalman_filter, rts_smoother, sample_series
+from bayeskit.sequential.parallel import parallel_filter, parallel_smoother
+from bayeskit.sequential.shared import shared_covariances, shared_filter, shared_smoother
 
 __all__ = ["LinearGaussianSSM", "check_series"]
 
@@ -65,13 +69,62 @@ def check_series(y: Any, num_outputs: int, name: str = "y") -> np.ndarray:
     return array
 
 
+METHODS = ("auto", "sequential", "parallel")
+
+
 @cache
-def _compiled(kind: str, batched: bool):
+def _compiled(kind: str, batched: bool, method: str = "sequential"):
+    filter_, smoother = (parallel_filter, parallel_smoother) if method == "parallel" else (kalman_filter, rts_smoother)
+
     def run(params, y):
-        filtered = kalman_filter(params, y)
-        return rts_smoother(params, filtered) if kind == "smooth" else filtered
+        filtered = filter_(params, y)
+        return smoother(params, filtered) if kind == "smooth" else filtered
 
     return jax.jit(jax.vmap(run, (None, 0)) if batched else run)
+
+
+def _method(method: str) -> str:
+    """``"auto"``: the associative scan on an accelerator, the sequential scan on a CPU (where it is faster)."""
+    check_choice(method, "method", METHODS)
+    if method == "auto":
+        return "sequential" if jax.default_backend() == "cpu" else "parallel"
+    return method
+
+
+@cache
+def _compiled_shared(kind: str):
+    def run(params, ys):  # ys (n, T, m), fully observed
+        shared = shared_covariances(params, ys.shape[1])
+        means, log_likelihood = shared_filter(params, shared, jnp.swapaxes(ys, 0, 1))
+        if kind == "smooth":
+            return jnp.swapaxes(shared_smoother(params, shared, means), 0, 1), shared.smoothed, log_likelihood
+        return jnp.swapaxes(means, 0, 1), shared.filtered, log_likelihood
+
+    return jax.jit(run)
+
+
+def _batched(kind: str, params: SSMParams, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Means, covariances and log-likelihoods of ``(n, T, m)`` series: the fully observed ones share covariances.
+
+    The covariances of fully observed series are one ``(T, d, d)`` array, broadcast (a read-only view) when every
+    series is complete; series with missing values run through the per-series passes.
+    """
+    complete = ~np.isnan(y).any(axis=(1, 2))
+    parts = {}
+    if complete.any():
+        parts[True] = _compiled_shared(kind)(params, jnp.asarray(y[complete], jnp.float64))
+    if not complete.all():
+        out = _compiled(kind, True)(params, jnp.asarray(y[~complete], jnp.float64))
+        parts[False] = (out.means, out.covariances, out.log_likelihood)
+    parts = {flag: tuple(np.asarray(a) for a in arrays) for flag, arrays in parts.items()}
+    if complete.all():
+        means, covs, log_likelihood = parts[True]
+        return means, np.broadcast_to(covs, (y.shape[0], *covs.shape)), log_likelihood
+    means, covs, log_likelihood = (np.empty((y.shape[0], *a.shape[1:])) for a in parts[False])
+    for flag, (m, c, ll) in parts.items():
+        rows = complete == flag
+        means[rows], covs[rows], log_likelihood[rows] = m, c, ll
+    return means, covs, log_likelihood
 
 
 @dataclass(frozen=True, init=False)
@@ -154,11 +207,15 @@ class LinearGaussianSSM:
         """The matrices as a float64 :class:`SSMParams` pytree (call inside ``jax.enable_x64(True)``)."""
         return SSMParams(*(jnp.asarray(getattr(self, name), jnp.float64) for name in SSMParams._fields))
 
-    def _run(self, kind: str, y: Any) -> StateEstimate:
+    def _run(self, kind: str, y: Any, method: str = "auto") -> StateEstimate:
+        method = _method(method)
         y = check_series(y, self.observation_dim)
         with jax.enable_x64(True):
-            out = _compiled(kind, y.ndim == 3)(self.params(), jnp.asarray(y, jnp.float64))
-            means, covs, log_likelihood = (np.asarray(a) for a in (out.means, out.covariances, out.log_likelihood))
+            if y.ndim == 3 and method == "sequential":
+                means, covs, log_likelihood = _batched(kind, self.params(), y)
+            else:
+                out = _compiled(kind, y.ndim == 3, method)(self.params(), jnp.asarray(y, jnp.float64))
+                means, covs, log_likelihood = (np.asarray(a) for a in (out.means, out.covariances, out.log_likelihood))
         if not np.all(np.isfinite(log_likelihood)):
             raise FloatingPointError(
                 "the Kalman recursion produced a non-finite log-likelihood; the covariances are probably "
@@ -166,19 +223,28 @@ class LinearGaussianSSM:
             )
         return StateEstimate(means, covs, log_likelihood, "filtered" if kind == "filter" else "smoothed")
 
-    def filter(self, y: Any) -> StateEstimate:
+    def filter(self, y: Any, method: str = "auto") -> StateEstimate:
         """Kalman filter: ``p(x_t | y_1..t)`` for every step, and ``log p(y)``.
 
         Parameters
         ----------
         y
             ``(T,)`` (when ``m = 1``), ``(T, m)`` or ``(n_series, T, m)``; NaN marks a missing value.
+        method
+            ``"sequential"`` (one ``lax.scan`` over time; fully observed series of a batch share
+            one covariance recursion), ``"parallel"`` (the associative scan of
+            :mod:`bayeskit.sequential.parallel`: ``O(log T)`` depth, for long series on an
+            accelerator) or ``"auto"`` (parallel on an accelerator, sequential on a CPU).
+            Both give the same moments and log-likelihood to round-off.
         """
-        return self._run("filter", y)
+        return self._run("filter", y, method)
 
-    def smooth(self, y: Any) -> StateEstimate:
-        """Rauch-Tung-Striebel smoother: ``p(x_t | y_1..T)`` for every step, and ``log p(y)``."""
-        return self._run("smooth", y)
+    def smooth(self, y: Any, method: str = "auto") -> StateEstimate:
+        """Rauch-Tung-Striebel smoother: ``p(x_t | y_1..T)`` for every step, and ``log p(y)``.
+
+        ``y`` and ``method`` as in :meth:`filter`.
+        """
+        return self._run("smooth", y, method)
 
     def log_likelihood(self, y: Any) -> np.ndarray:
         """``log p(y_1..T)`` (one number per series)."""
