@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-SAMPLERS = ("bayeskit-diag", "bayeskit-lowrank", "numpyro", "blackjax")
+SAMPLERS = ("bayeskit-diag", "bayeskit-lowrank", "bayeskit-lowrank-pathfinder", "numpyro", "blackjax")
 
 
 def table(paths: list[str]) -> str:

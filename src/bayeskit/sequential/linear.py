@@ -111,8 +111,8 @@ def _batched(kind: str, params: SSMParams, y: np.ndarray) -> tuple[np.ndarray, n
     """
     complete = ~np.isnan(y).any(axis=(1, 2))
     parts = {}
-    if complete.any():
-        parts[True] = _compiled_shared(kind)(params, jnp.asarray(y[complete], jnp.float64))
+    if complete.any():  # (no copy by indexing when every series is complete: 160 MB at 1,000 x 10,000 x 2)
+        parts[True] = _compiled_shared(kind)(params, jnp.asarray(y if complete.all() else y[complete], jnp.float64))
     if not complete.all():
         out = _compiled(kind, True)(params, jnp.asarray(y[~complete], jnp.float64))
         parts[False] = (out.means, out.covariances, out.log_likelihood)

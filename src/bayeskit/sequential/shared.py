@@ -24,6 +24,11 @@ from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
 
 from bayeskit.sequential.kalman import LOG_2PI, SSMParams, symmetrize
 
+# Steps per loop iteration of the two mean scans: 8 cut the 1,000 x 10,000 smoothing by about 15% on a CPU. Solving
+# the linear mean recursion in parallel blocks instead (about 2 sqrt(T) sequential steps) was tried and ran 4x slower:
+# the per-step work here is memory traffic, not loop overhead.
+UNROLL = 8
+
 __all__ = ["SharedCovariances", "shared_covariances", "shared_filter", "shared_smoother"]
 
 
@@ -67,19 +72,21 @@ def shared_filter(params: SSMParams, shared: SharedCovariances, ys: jax.Array) -
     """Filtered means ``(T, n, d)`` and log-likelihoods ``(n,)`` of ``ys`` ``(T, n, m)``, no NaN; traceable."""
     outputs = ys.shape[-1]
     log_dets = 2.0 * jnp.sum(jnp.log(jnp.diagonal(shared.factors, axis1=-2, axis2=-1)), axis=-1)
+    identity = jnp.eye(outputs, dtype=ys.dtype)
+    inverse_factors = jax.vmap(lambda factor: solve_triangular(factor, identity, lower=True))(shared.factors)
 
     def step(carry, inputs):
         predicted_mean, total = carry
-        y_t, gain, factor, log_det = inputs
+        y_t, gain, inverse_factor, log_det = inputs
         residual = y_t - predicted_mean @ params.observation.T  # (n, m)
         mean = predicted_mean + residual @ gain.T
-        whitened = solve_triangular(factor, residual.T, lower=True)
-        total = total - 0.5 * (jnp.sum(whitened**2, axis=0) + log_det + outputs * LOG_2PI)
+        whitened = residual @ inverse_factor.T  # L^-1 r: the triangular inverse once per step, not per series
+        total = total - 0.5 * (jnp.sum(whitened**2, axis=1) + log_det + outputs * LOG_2PI)
         return (mean @ params.transition.T, total), mean
 
     start = jnp.broadcast_to(params.initial_mean, (ys.shape[1], params.initial_mean.shape[0]))
     (_, log_likelihood), means = jax.lax.scan(
-        step, (start, jnp.zeros(ys.shape[1], ys.dtype)), (ys, shared.gains, shared.factors, log_dets)
+        step, (start, jnp.zeros(ys.shape[1], ys.dtype)), (ys, shared.gains, inverse_factors, log_dets), unroll=UNROLL
     )
     return means, log_likelihood
 
@@ -92,5 +99,5 @@ def shared_smoother(params: SSMParams, shared: SharedCovariances, means: jax.Arr
         smoothed = mean + (next_smoothed - mean @ params.transition.T) @ gain.T
         return smoothed, smoothed
 
-    _, smoothed = jax.lax.scan(step, means[-1], (means[:-1], shared.smoother_gains), reverse=True)
+    _, smoothed = jax.lax.scan(step, means[-1], (means[:-1], shared.smoother_gains), reverse=True, unroll=UNROLL)
     return jnp.concatenate([smoothed, means[-1:]])
