@@ -19,6 +19,7 @@ _SUBMODULES = frozenset(
     {
         "cli",
         "compare",
+        "compilation_cache",
         "conjugate",
         "datasets",
         "decide",

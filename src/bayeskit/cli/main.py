@@ -696,6 +696,22 @@ def _print_ab_summary(console, result: dict) -> None:
     console.print(f"decision: [bold]{result['decision']}{arm}[/bold]. {result['reason']}")
 
 
+def _compilation_cache() -> None:
+    """The command's own process keeps compiled programs on disk, so a second run skips compiling.
+
+    Only JAX's configuration of this process changes; JAX is imported (and the cache configured)
+    when a command first needs it, not here: a bad-input exit stays fast.
+    """
+    import os
+
+    if os.environ.get("BAYESKIT_COMPILATION_CACHE", "1") == "0" or os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return
+    from bayeskit.compilation_cache import MIN_COMPILE_SECONDS, default_cache_dir
+
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(default_cache_dir())
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", str(MIN_COMPILE_SECONDS))
+
+
 def run() -> None:
     """Console-script entry point (usage errors exit 2 through Typer; see ``handle_errors``).
 
@@ -708,6 +724,7 @@ def run() -> None:
 
     from bayeskit.cli._errors import interrupted
 
+    _compilation_cache()
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, interrupted)
     try:
