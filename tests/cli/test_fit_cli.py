@@ -124,7 +124,7 @@ def test_bayeskits_warmup_from_the_command_line(small_csv, mass_matrix, init, pr
         (("--target", "y", "--mass-matrix", "diag"), "`--mass-matrix` applies to --method nuts only; this fit uses ex"),
         (
             ("--target", "y", "--method", "nuts", "--init", "zero"),
-            "`--init` must be one of uniform, prior, pathfinder; got 'zero'",
+            "`--init` must be one of auto, uniform, prior, pathfinder; got 'zero'",
         ),
         (("--target", "y", "--method", "nuts", "--init", "prior"), "needs --method nuts with one of bayeskit's warmup"),
         (("--target", "y", "--precision", "float16"), "`--precision` must be one of float32, float64; got 'float16'"),

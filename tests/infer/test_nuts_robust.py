@@ -122,7 +122,7 @@ def test_the_model_check_runs_compiled_once_per_model_and_shapes_and_traces_eage
             {"mass_matrix": "dense"},
             r"unknown mass_matrix 'dense'; choose one of 'numpyro', 'variance', 'auto', 'diag', 'lowrank'",
         ),
-        ({"init": "median"}, r"unknown init 'median'; choose one of 'uniform', 'prior', 'pathfinder'"),
+        ({"init": "median"}, r"unknown init 'median'; choose one of 'auto', 'uniform', 'prior', 'pathfinder'"),
         ({"init": [1.0]}, r"`init` must be one of .* or a dict of site name -> starting value; got \[1.0\]"),
         ({"precision": "float16"}, r"unknown precision 'float16'; choose one of 'float32', 'float64'"),
         ({"max_restarts": -1}, r"`max_restarts` must be an int >= 0; got -1"),
@@ -147,6 +147,13 @@ def test_prior_starts_sample_the_same_posterior():
     table = fit.summary()
     assert fit.is_healthy
     assert abs(table.loc["x", "sd"] - 1) < 4 * table.loc["x", "mcse_sd"]
+
+
+def test_the_default_start_is_pathfinder_with_bayeskits_warmup_and_uniform_with_numpyros(restarted):
+    assert nuts(barrier, 200.0, key=jax.random.key(6), **QUICK).details["init"] == "pathfinder"
+    assert restarted.details["init"] == "values"
+    quick = {**QUICK, "mass_matrix": "numpyro", "num_warmup": 100, "num_samples": 100}
+    assert nuts(barrier, 200.0, key=jax.random.key(6), **quick).details["init"] == "uniform"
 
 
 def test_pathfinder_starts_sample_the_same_posterior_and_count_the_path(restarted):

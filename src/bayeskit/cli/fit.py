@@ -29,7 +29,7 @@ class FitRequest:
     method: str | None
     checkpoint: Path | None = None
     mass_matrix: str = "numpyro"
-    init: str = "uniform"
+    init: str = "auto"
     precision: str = "float32"
     chains: int = 4
     warmup: int = 1000
@@ -95,7 +95,7 @@ def _check_engine_options(request: FitRequest, method: str) -> None:
 
     if request.init not in INITS:
         raise BadInput(f"`--init` must be one of {', '.join(INITS)}; got {request.init!r}.")
-    if request.init != "uniform" and (method != "nuts" or request.mass_matrix == "numpyro"):
+    if request.init not in ("auto", "uniform") and (method != "nuts" or request.mass_matrix == "numpyro"):
         raise BadInput(
             f"`--init {request.init}` needs --method nuts with one of bayeskit's warmups (NumPyro's starts "
             f"uniformly); this fit uses {method} with --mass-matrix {request.mass_matrix}: add --method nuts "

@@ -330,10 +330,11 @@ def fit(
         help="NUTS warmup: numpyro (its own) | variance | diag | lowrank | auto (bayeskit's; restarts stuck chains).",
     ),
     init: str = typer.Option(
-        "uniform",
+        "auto",
         "--init",
-        help="NUTS starts: uniform | prior (a prior draw per chain) | pathfinder (a Pathfinder draw and metric "
-        "per chain); prior and pathfinder need a bayeskit warmup.",
+        help="NUTS starts: auto (pathfinder with a bayeskit warmup, else uniform) | uniform | prior (a prior draw "
+        "per chain) | pathfinder (a Pathfinder draw and metric per chain); prior and pathfinder need a bayeskit "
+        "warmup.",
     ),
     precision: str = typer.Option(
         "float32", "--precision", help="float32 | float64 for nuts, laplace and advi (float64: large or long data)."

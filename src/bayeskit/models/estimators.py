@@ -79,9 +79,11 @@ class BayesianGLM(RegressorMixin, _Estimator):
         NUTS warmup (see :func:`bayeskit.infer.nuts`): ``"numpyro"`` (NumPyro's own), or bayeskit's
         ``"variance"``, ``"diag"``, ``"lowrank"`` or ``"auto"``, which restart stuck chains.
     init
-        NUTS starting points: ``"uniform"`` (uniform in [-2, 2] on the unconstrained scale, a point per chain)
-        or ``"prior"`` (a prior draw per chain; needs one of bayeskit's ``mass_matrix`` warmups). Starts are
-        checked for a finite density and gradient.
+        NUTS starting points: ``"auto"`` (default: Pathfinder with one of bayeskit's ``mass_matrix`` warmups,
+        uniform with NumPyro's), ``"uniform"`` (uniform in [-2, 2] on the unconstrained scale, a point per
+        chain), ``"prior"`` (a prior draw per chain) or ``"pathfinder"`` (a draw from each chain's Pathfinder
+        Gaussian, which also gives the first metric); the last two need one of bayeskit's ``mass_matrix``
+        warmups. Starts are checked for a finite density and gradient.
     precision
         ``"float32"`` (default) or ``"float64"``: the fit (NUTS, Laplace or ADVI) runs inside ``jax.enable_x64``
         without touching JAX's global setting. float32 is risky for large data sets, long series and
@@ -109,7 +111,7 @@ class BayesianGLM(RegressorMixin, _Estimator):
         progress: bool = False,
         checkpoint: Any = None,
         mass_matrix: str = "numpyro",
-        init: str = "uniform",
+        init: str = "auto",
         precision: str = "float32",
     ):
         self.family = family
@@ -424,7 +426,7 @@ class BayesianLogisticRegression(ClassifierMixin, BayesianGLM):
         progress: bool = False,
         checkpoint: Any = None,
         mass_matrix: str = "numpyro",
-        init: str = "uniform",
+        init: str = "auto",
         precision: str = "float32",
     ):
         super().__init__(
