@@ -17,7 +17,9 @@ Y = np.sin(2 * X[:, 0]) + 0.1 * rng.normal(size=40)
 
 @pytest.fixture(scope="module")
 def tight():
-    model = SparseGPRegressor(RBF(1.0), num_inducing=40, epochs=2000, batch_size=40, learning_rate=0.06)
+    # 4,000 full-batch epochs: with today's stack (JAX 0.12.0.1, optax 0.2.8, NumPy 2.5) 2,000 left the bound 0.04
+    # below the exact value (0.007 at 4,000), where earlier stacks had converged in 2,000
+    model = SparseGPRegressor(RBF(1.0), num_inducing=40, epochs=4000, batch_size=40, learning_rate=0.06)
     return model.set_params(train_inducing=False).fit(X, Y)
 
 
