@@ -65,8 +65,8 @@ class SmootherOutput(NamedTuple):
 
 
 def symmetrize(matrix: jax.Array) -> jax.Array:
-    """``(A + A^T) / 2``: removes the round-off asymmetry of covariance updates."""
-    return 0.5 * (matrix + matrix.T)
+    """``(A + A^T) / 2`` over the last two axes: removes the round-off asymmetry of covariance updates."""
+    return 0.5 * (matrix + jnp.swapaxes(matrix, -1, -2))
 
 
 def mask_noise(covariance: jax.Array, observed: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -30,8 +30,8 @@ from bayeskit.sequential.kalman import (
     FilterOutput,
     SmootherOutput,
     SSMParams,
-    gaussian_log_density,
     mask_noise,
+    masked_update,
     symmetrize,
 )
 
@@ -71,16 +71,11 @@ def _combine_filter(earlier, later):
     a2m = a2 @ m
     a = a2m @ a1
     b = a2m @ (b1 + (c1 @ eta2[..., None])[..., 0])[..., None]
-    c = symmetrize_batch(a2m @ c1 @ jnp.swapaxes(a2, -1, -2) + c2)
+    c = symmetrize(a2m @ c1 @ jnp.swapaxes(a2, -1, -2) + c2)
     a1t_mt = jnp.swapaxes(a1, -1, -2) @ jnp.swapaxes(m, -1, -2)
     eta = (a1t_mt @ (eta2 - (j2 @ b1[..., None])[..., 0])[..., None])[..., 0] + eta1
-    j = symmetrize_batch(a1t_mt @ j2 @ a1 + j1)
+    j = symmetrize(a1t_mt @ j2 @ a1 + j1)
     return a, b[..., 0] + b2, c, eta, j
-
-
-def symmetrize_batch(matrix: jax.Array) -> jax.Array:
-    """``(A + A^T) / 2`` over the last two axes."""
-    return 0.5 * (matrix + jnp.swapaxes(matrix, -1, -2))
 
 
 def parallel_filter(params: SSMParams, y: jax.Array) -> FilterOutput:
@@ -92,14 +87,10 @@ def parallel_filter(params: SSMParams, y: jax.Array) -> FilterOutput:
     _, means, covs, _, _ = jax.lax.associative_scan(_combine_filter, elements)
     f, q = params.transition, params.transition_cov
     predicted_means = jnp.concatenate([params.initial_mean[None], means[:-1] @ f.T])
-    predicted_covs = jnp.concatenate([params.initial_cov[None], symmetrize_batch(f @ covs[:-1] @ f.T + q)])
+    predicted_covs = jnp.concatenate([params.initial_cov[None], symmetrize(f @ covs[:-1] @ f.T + q)])
 
-    def log_density(mean, cov, y_t, observed_t):
-        noise, weight = mask_noise(params.observation_cov, observed_t)
-        h = params.observation * weight[:, None]
-        factor = cho_factor(symmetrize(h @ cov @ h.T + noise), lower=True)
-        residual = jnp.where(observed_t, y_t - h @ mean, 0.0)
-        return gaussian_log_density(factor, residual, jnp.sum(weight))
+    def log_density(mean, cov, y_t, observed_t):  # the sequential filter's own conditioning step; its moments unused
+        return masked_update(mean, cov, y_t, observed_t, params.observation, params.observation_cov)[2]
 
     log_densities = jax.vmap(log_density)(predicted_means, predicted_covs, y, observed)
     return FilterOutput(means, covs, predicted_means, predicted_covs, jnp.sum(log_densities))
@@ -111,7 +102,7 @@ def _combine_smoother(later, earlier):
     e1, g1, l1 = earlier
     e = e1 @ e2
     g = (e1 @ g2[..., None])[..., 0] + g1
-    l_ = symmetrize_batch(e1 @ l2 @ jnp.swapaxes(e1, -1, -2) + l1)
+    l_ = symmetrize(e1 @ l2 @ jnp.swapaxes(e1, -1, -2) + l1)
     return e, g, l_
 
 
