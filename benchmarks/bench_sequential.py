@@ -102,12 +102,7 @@ def long_series(num_steps: int) -> dict:
         out[f"{method}_s"] = time.perf_counter() - start
         out[f"{method}_log_likelihood"] = float(smoothed.log_likelihood)
     with jax.enable_x64(True):
-        from dynamax.linear_gaussian_ssm.inference import make_lgssm_params
-
-        params = make_lgssm_params(
-            *(jnp.asarray(a, jnp.float64) for a in (model.initial_mean, model.initial_cov, model.transition)),
-            *(jnp.asarray(a, jnp.float64) for a in (model.transition_cov, model.observation, model.observation_cov)),
-        )
+        params = _dynamax_params(model)
 
         def smooth(y):
             posterior = parallel_inference.lgssm_smoother(params, y)
@@ -122,17 +117,23 @@ def long_series(num_steps: int) -> dict:
     return out
 
 
+def _dynamax_params(model):
+    """The model's matrices as dynamax's ``ParamsLGSSM``, float64 (call inside ``jax.enable_x64``)."""
+    import jax.numpy as jnp
+    from dynamax.linear_gaussian_ssm.inference import make_lgssm_params
+
+    names = ("initial_mean", "initial_cov", "transition", "transition_cov", "observation", "observation_cov")
+    return make_lgssm_params(*(jnp.asarray(getattr(model, name), jnp.float64) for name in names))
+
+
 def _dynamax(model, ys: np.ndarray, means: np.ndarray) -> tuple[float, float, float]:
     """dynamax's sequential RTS smoother, vmapped over the series and jitted, in float64 (its own API)."""
     import jax
     import jax.numpy as jnp
-    from dynamax.linear_gaussian_ssm.inference import lgssm_smoother, make_lgssm_params
+    from dynamax.linear_gaussian_ssm.inference import lgssm_smoother
 
     with jax.enable_x64(True):
-        params = make_lgssm_params(
-            *(jnp.asarray(a, jnp.float64) for a in (model.initial_mean, model.initial_cov, model.transition)),
-            *(jnp.asarray(a, jnp.float64) for a in (model.transition_cov, model.observation, model.observation_cov)),
-        )
+        params = _dynamax_params(model)
         data = jnp.asarray(ys, jnp.float64)
         timed = {}
         for outputs in ("means", "means and covariances"):  # bayeskit returns both; means alone let XLA skip a write
