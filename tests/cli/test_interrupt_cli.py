@@ -3,6 +3,7 @@
 Each test waits for a condition (a checkpoint or study on disk) or for a run that lasts far longer than the
 wait, then sends SIGINT as a terminal would."""
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -35,6 +36,24 @@ def interrupt(process, ready=lambda: True, timeout=240.0):
     return process.returncode, out, err
 
 
+def slow_study(folder):
+    """Write a 0.3 s objective and its space into ``folder``; return a reader of the study's trial counts by state."""
+    (folder / "slow.py").write_text("import time\n\ndef objective(p):\n    time.sleep(0.3)\n    return p['x'] ** 2\n")
+    (folder / "space.json").write_text('{"x": {"type": "float", "low": -1, "high": 1}}')
+    study = folder / "s.db"
+
+    def states():
+        if not study.exists():
+            return {}
+        try:
+            with sqlite3.connect(study) as db:
+                return dict(db.execute("SELECT state, COUNT(*) FROM trials GROUP BY state").fetchall())
+        except sqlite3.OperationalError:  # the file exists, its table not yet
+            return {}
+
+    return states
+
+
 def test_fit_keeps_its_checkpoint_and_resumes(tmp_path):
     checkpoint = tmp_path / "run.ckpt"
     args = ("fit", "--warmup", "3000", "--samples", "3000", "--checkpoint", str(checkpoint), "--json")
@@ -49,27 +68,93 @@ def test_fit_keeps_its_checkpoint_and_resumes(tmp_path):
 
 
 def test_optimize_keeps_its_study(tmp_path):
-    (tmp_path / "slow.py").write_text("import time\n\ndef objective(p):\n    time.sleep(0.3)\n    return p['x'] ** 2\n")
-    (tmp_path / "space.json").write_text('{"x": {"type": "float", "low": -1, "high": 1}}')
-    study = tmp_path / "s.db"
-
-    def three_done():
-        if not study.exists():
-            return False
-        try:
-            with sqlite3.connect(study) as db:
-                return db.execute("SELECT COUNT(*) FROM trials WHERE state = 'complete'").fetchone()[0] >= 3
-        except sqlite3.OperationalError:  # the file exists, its table not yet
-            return False
-
+    states = slow_study(tmp_path)
     args = ("optimize", "slow:objective", "--space", "space.json", "--study", "s.db", "--trials", "200")
-    code, _, err = interrupt(start(*args, cwd=tmp_path), ready=three_done)
+    code, _, err = interrupt(start(*args, cwd=tmp_path), ready=lambda: states().get("complete", 0) >= 3)
     assert code == 130 and "interrupted: the study 's.db' keeps every finished trial" in err, err
     again = subprocess.run(
         [sys.executable, "-m", "bayeskit", *args[:-1], "5"], cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     assert again.returncode == 0, again.stderr
     assert "resuming the study in 's.db'" in again.stderr
+
+
+def test_optimize_with_workers_keeps_its_study_through_ctrl_c_and_a_killed_driver(tmp_path):
+    states = slow_study(tmp_path)
+    args = ("optimize", "slow:objective", "--space", "space.json", "--study", "s.db", "--workers", "2")
+    running = start(*args, "--trials", "200", cwd=tmp_path)
+    workers = set()
+
+    def ready():
+        workers.update(_children(running.pid))
+        return states().get("complete", 0) >= 3
+
+    code, _, err = interrupt(running, ready=ready)
+    assert code == 130 and "interrupted: the study 's.db' keeps every finished trial" in err, err
+    assert "Traceback" not in err
+    assert workers or not os.path.isdir("/proc")
+    assert not _still_alive_after(workers)  # Ctrl-C stopped the workers too
+    kept = states().get("complete", 0)
+    assert kept >= 3 and states().get("running", 0) <= 2  # the trials in flight resume next time
+
+    driver = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, *args, "--trials", "200"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    workers = set()
+    while states().get("complete", 0) < kept + 3 and time.monotonic() < deadline and driver.poll() is None:
+        workers.update(_children(driver.pid))
+        time.sleep(0.2)
+    driver.kill()  # SIGKILL: no handler runs
+    driver.wait(timeout=60)
+    assert workers or not os.path.isdir("/proc")
+    assert not _still_alive_after(workers)  # the workers noticed their driver was gone
+    before = states().get("complete", 0)
+    assert before >= kept + 3
+
+    target = before + 4
+    again = subprocess.run(
+        [sys.executable, "-m", "bayeskit", *args, "--trials", str(target), "--json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    import json
+
+    trials = json.loads(again.stdout)["trials"]
+    assert len(trials) == target and len({t["number"] for t in trials}) == target  # nothing lost, nothing twice
+    assert all(t["state"] == "complete" for t in trials)
+
+
+def _children(pid):
+    """Live processes whose parent is ``pid`` (Linux /proc; elsewhere an empty set)."""
+    found = set()
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        fields = _status(entry)
+        if fields.get("PPid") == str(pid) and fields.get("State", "Z")[0] != "Z":
+            found.add(entry)
+    return found
+
+
+def _alive(pids):
+    return {pid for pid in pids if _status(pid).get("State", "Z")[0] != "Z"}  # a zombie has ended
+
+
+def _still_alive_after(pids, timeout=30.0):
+    """The processes of ``pids`` still running after ``timeout`` s (multiprocessing's resource tracker, a
+    child too, ends a moment after its parent)."""
+    deadline = time.monotonic() + timeout
+    while _alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _alive(pids)
+
+
+def _status(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return dict((key, value.strip()) for key, _, value in (line.partition(":") for line in status))
+    except OSError:
+        return {}
 
 
 @pytest.mark.parametrize(

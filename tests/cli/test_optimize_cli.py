@@ -77,6 +77,11 @@ def test_bundled_example_tunes_a_deep_ensemble():
         (("userobjective:objective", "--space", "nope.json"), "`--space` file 'nope.json' does not exist"),
         (("userobjective:objective", "--space", "space.json", "--acquisition", "best"), "unknown acquisition"),
         (("--trials", "0"), "`--trials` must be >= 1"),
+        (("--workers", "0"), "`--workers` must be >= 1"),
+        (
+            ("userobjective:quadratic", "--space", "space.json", "--ray", "127.0.0.1:9"),
+            "no Ray cluster answers at '127.0.0.1:9'",
+        ),
     ],
 )
 def test_bad_input_exits_2(project, args, message):
@@ -85,6 +90,16 @@ def test_bad_input_exits_2(project, args, message):
     code = result.returncode if hasattr(result, "returncode") else result.exit_code
     assert code == 2, stderr
     assert re.search(message, stderr), stderr
+
+
+def test_workers_run_the_trials_in_worker_processes(project):
+    args = ("optimize", "userobjective:quadratic", "--space", "space.json", "--study", "s.db", "--trials", "8")
+    result = bayeskit_in_process(*args, "--workers", "2", "--json")
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["executor"] == "process" and payload["workers"] == 2
+    assert payload["num_trials"] == 8 and payload["num_failed"] == 0
+    assert len({t["number"] for t in payload["trials"]}) == 8
 
 
 def test_a_bad_space_file_is_named(project):

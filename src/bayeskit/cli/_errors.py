@@ -29,6 +29,9 @@ def interrupted(signum: int = 0, frame: Any = None) -> None:
     replaced atomically and every finished trial is a committed SQLite transaction.
     """
     try:
+        executors = sys.modules.get("bayeskit.parallel.executors")
+        if executors is not None:  # worker processes would outlive os._exit (and hold the terminal's pipes)
+            executors.stop_all()
         print(f"\ninterrupted: {_saved_on_interrupt[0]}", file=sys.stderr, flush=True)
         sys.stdout.flush()
     finally:

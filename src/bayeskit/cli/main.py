@@ -485,6 +485,18 @@ def optimize(
     direction: str = typer.Option("minimize", "--direction", help="minimize | maximize."),
     acquisition: str = typer.Option("logei", "--acquisition", help="logei | ei | pi | ucb | thompson."),
     seed: int = typer.Option(0, "--seed", help="Seed of the Sobol start, the GP restarts and the candidates."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        help="Trials run at once, each in a worker process (default 1), or Ray tasks in flight with --ray "
+        "(default: the cluster's CPUs).",
+    ),
+    ray: str | None = typer.Option(
+        None,
+        "--ray",
+        help="Run the trials as Ray tasks: a cluster's HOST:PORT (as `ray start --head` prints), 'auto', or "
+        "'local' for a Ray instance on this machine.",
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print the study as JSON on stdout."),
     report: Path | None = typer.Option(None, "--report", help="Write an HTML report (convergence, GP slices)."),
 ) -> None:
@@ -503,7 +515,7 @@ def optimize(
         if study is not None
         else "the finished trials were in memory only; pass --study FILE to keep them across runs."
     )
-    result = run_optimize(target, space, trials, study, direction, acquisition, seed)
+    result = run_optimize(target, space, trials, study, direction, acquisition, seed, workers=workers, ray_address=ray)
     if json_output:
         print_json(to_json(result))
     else:

@@ -42,13 +42,18 @@ def run_optimize(
     acquisition: str,
     seed: int,
     progress: bool = True,
+    workers: int | None = None,
+    ray_address: str | None = None,
 ) -> dict[str, Any]:
     """Load the objective and space, run (or resume) the study, and gather the results."""
     from bayeskit.optimize import SearchSpace, Study, StudyFailedError
     from bayeskit.optimize.examples import ENSEMBLE_SPACE
+    from bayeskit.parallel import ExecutorError
 
     if trials < 1:
         raise BadInput(f"`--trials` must be >= 1; got {trials}.")
+    if workers is not None and workers < 1:
+        raise BadInput(f"`--workers` must be >= 1; got {workers}.")
     check_output(study_path, "--study")
     objective = load_objective(target or EXAMPLE)
     if space_path is None:
@@ -68,10 +73,14 @@ def run_optimize(
 
         stderr_console().print(f"resuming the study in {str(study_path)!r}: {_count(resumed, 'trial')} recorded")
     kept = "" if study_path is None else f" The study file {str(study_path)!r} keeps every trial."
+    executor = "ray" if ray_address is not None else None
+    address = None if ray_address in (None, "local") else ray_address
     try:
-        study.optimize(objective, trials, progress=progress)
+        study.optimize(objective, trials, progress=progress, workers=workers, executor=executor, address=address)
     except StudyFailedError as error:
         raise Failed(f"{error}{kept}") from None
+    except ExecutorError as error:
+        raise BadInput(f"{error}{kept}") from None
     table = study.trials()
     complete = table[table["state"] == "complete"]
     if complete.empty:
@@ -85,6 +94,8 @@ def run_optimize(
         "target": target or EXAMPLE,
         "direction": direction,
         "acquisition": acquisition,
+        "executor": executor or ("process" if (workers or 1) > 1 else "serial"),
+        "workers": study.last_workers,
         "study": None if study_path is None else str(study_path),
         "resumed_trials": int(resumed),
         "num_trials": len(table),

@@ -110,6 +110,8 @@ class Study:
         self._store = TrialStore(storage, {"space": _space_signature(space), "direction": direction})
         self._suggester = Suggester(space, direction, acquisition, self.num_initial, noisy, num_candidates, seed)
         self._issued: set[int] = set()
+        self.worker_losses = 0  # trials resubmitted because their worker died
+        self.last_workers = 1  # how many trials the last optimize() ran at once
 
     def _rows(self, state: str | None = None) -> list[tuple]:
         return self._store.rows(state)
@@ -198,24 +200,105 @@ class Study:
             records.append({"number": number, "state": state, "value": value, "error": error, **json.loads(params)})
         return pd.DataFrame.from_records(records)
 
-    # ------------------------------------------------------------------ the simple loop
-    def optimize(self, objective: Callable[[dict[str, Any]], float], num_trials: int, progress: bool = False):
-        """Run ``objective`` until the study holds ``num_trials`` finished trials (resumed ones count)."""
-        from bayeskit._progress import progress_bar
+    # ------------------------------------------------------------------ the loop
+    def optimize(
+        self,
+        objective: Callable[[dict[str, Any]], float],
+        num_trials: int,
+        progress: bool = False,
+        workers: int | None = None,
+        executor: Any = None,
+        address: str | None = None,
+        max_retries: int = 3,
+    ):
+        """Run ``objective`` until the study holds ``num_trials`` finished trials (resumed ones count).
 
+        Parameters
+        ----------
+        objective
+            Takes a dict of parameters, returns the number to optimize; an exception or a
+            non-finite value marks the trial failed (and the study goes on).
+        num_trials
+            Finished trials (complete or failed) the study should hold.
+        progress
+            A progress bar on stderr.
+        workers
+            Trials evaluated at once, each in a worker process (``executor="process"``, the
+            default for ``workers > 1``) or a Ray task. Asking and telling stay here, on the
+            study's storage; pending trials count by the kriging believer, so parallel
+            suggestions do not collide. With workers the objective must be importable by them
+            (a top-level ``def`` in a module); that is checked before any trial starts.
+        executor
+            ``"serial"``, ``"process"``, ``"ray"`` or a :class:`bayeskit.parallel.Executor`
+            (which is left running afterwards).
+        address
+            A Ray cluster's address (implies ``executor="ray"``); checked before any trial starts.
+        max_retries
+            Times a trial is resubmitted, with the same parameters, when the worker running
+            it dies (killed, out of memory); after that the trial is marked failed. A trial is
+            told once, so a retried one is never counted twice.
+
+        Returns
+        -------
+        Study
+            This study.
+
+        Raises
+        ------
+        bayeskit.parallel.ExecutorError
+            The executor cannot start (no Ray, an unreachable address) or its workers cannot
+            load the objective; nothing has run.
+        StudyFailedError
+            ``max_failures`` trials failed in a row; every finished trial is kept.
+        """
+        from bayeskit._progress import progress_bar
+        from bayeskit.parallel import Executor, check_loadable, get_executor
+
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"`max_retries` must be an int >= 0; got {max_retries!r}.")
+        owned = not isinstance(executor, Executor)
+        pool = get_executor(executor, workers, address)
+        self.last_workers = pool.workers
         finished = sum(1 for row in self._rows() if row[3] != "running")
-        with progress_bar("optimizing", num_trials, progress, done=min(finished, num_trials)) as advance:
-            while finished < num_trials:
-                trial = self.ask()
-                try:
-                    value = objective(dict(trial.params))
-                except Exception as error:  # the objective's failure is data: record it, go on
-                    self.tell(trial, error=f"{type(error).__name__}: {error}")
-                else:
-                    self.tell(trial, value)
-                finished += 1
-                advance(1)
+        label = "optimizing" if pool.workers == 1 else f"optimizing ({pool.workers} workers)"
+        try:
+            check_loadable(pool, objective, "the objective")
+            with progress_bar(label, num_trials, progress, done=min(finished, num_trials)) as advance:
+                self._run_trials(objective, num_trials - finished, pool, max_retries, advance)
+        except BaseException:  # Ctrl-C, a failed study: stop the workers; running trials resume next time
+            if owned:
+                pool.shutdown(cancel=True)
+            raise
+        if owned:
+            pool.shutdown()
         return self
+
+    def _run_trials(self, objective: Callable, remaining: int, pool: Any, max_retries: int, advance: Callable) -> None:
+        """Keep ``pool.workers`` trials in flight until ``remaining`` more have finished."""
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        from bayeskit.parallel.tasks import evaluate_trial
+
+        in_flight: dict[Any, tuple[Trial, int]] = {}  # future -> (trial, attempts so far)
+        while remaining > 0:
+            while len(in_flight) < pool.workers and len(in_flight) < remaining:
+                trial = self.ask()
+                in_flight[pool.submit(evaluate_trial, objective, dict(trial.params))] = (trial, 0)
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda item: in_flight[item][0].number):
+                trial, attempts = in_flight.pop(future)
+                try:
+                    value, error = future.result()
+                except Exception as lost:  # the worker died: same trial, same parameters, again
+                    if attempts < max_retries:
+                        self.worker_losses += 1
+                        in_flight[pool.submit(evaluate_trial, objective, dict(trial.params))] = (trial, attempts + 1)
+                        continue
+                    last = f"{type(lost).__name__}: {lost}"
+                    value, error = None, f"the worker running it was lost {attempts + 1} times; the last: {last}"
+                self.tell(trial, value, error)
+                remaining -= 1
+                advance(1)
 
 
 def minimize(
