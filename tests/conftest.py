@@ -18,6 +18,16 @@ def rng():
     return np.random.default_rng(12345)
 
 
+@pytest.fixture(scope="session")
+def local_ray():
+    """A local Ray cluster of 2 CPUs, started once per test process by the first test that needs it."""
+    import ray  # in the test extra: these tests run, never skip
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+
+
 def _persistent_compilation_cache() -> None:
     """Reuse compiled JAX programs across test sessions and in the CLI subprocesses the tests start.
 

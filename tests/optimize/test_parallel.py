@@ -109,15 +109,6 @@ def test_get_executor_defaults():
     executor.shutdown()
 
 
-@pytest.fixture(scope="module")
-def local_ray():
-    import ray  # in the test extra: these tests run, never skip
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
-
-
 RAY_STARTS_PROCESSES = pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # fork+exec of its daemons
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from bayeskit.infer import laplace, sbc
 from bayeskit.infer.draws import DrawsPosterior
+from bayeskit.parallel import ExecutorError
 
 pytestmark = pytest.mark.statistical
 
@@ -116,6 +117,19 @@ def test_a_broken_sampler_fails_sbc():
     assert result.engine == "overconfident"
     figure = result.plot()
     assert "FAIL" in figure._suptitle.get_text()
+
+
+def test_sbc_in_worker_processes_gives_the_serial_ranks():
+    options = {"key": jax.random.key(5), "observed": "y", "engine": "laplace", "num_simulations": 12}
+    serial = sbc(regression, X_PLAIN, **options)
+    parallel = sbc(regression, X_PLAIN, workers=2, **options)
+    np.testing.assert_array_equal(serial.ranks["w"], parallel.ranks["w"])
+    assert serial.failed_checks == parallel.failed_checks and serial.pvalues.keys() == parallel.pvalues.keys()
+
+
+def test_sbc_with_workers_refuses_a_model_they_cannot_import():
+    with pytest.raises(ExecutorError, match="cannot be sent to worker processes"):
+        sbc(lambda x, y=None: regression(x, y), X_PLAIN, key=0, observed="y", engine="laplace", workers=2)
 
 
 def test_sbc_bad_arguments():

@@ -97,16 +97,37 @@ class _NetworkModel(RegressorMixin, _Estimator):
 
     def fit(self, X: Any, y: Any):
         """Train on ``(X, y)`` (DataFrame or arrays); returns self."""
-        import equinox as eqx
-        import jax
-        import jax.numpy as jnp
-
-        from bayeskit._progress import progress_bar
-        from bayeskit.nn._train import make_epoch, make_members, make_optimizer
-
         self._check_settings()
         members = self._members()
         x, target, names = self._prepare(X, y)
+        data = self._training_data(x, target, names)
+        executor, workers = getattr(self, "executor", None), getattr(self, "workers", None)
+        if executor is None and workers in (None, 1):
+            params, static, history, valid_history, key_train = self._train(data, np.arange(members), self.progress)
+        else:
+            params, static, history, valid_history = self._train_apart(data, members, executor, workers)
+            key_train = None
+        self.params_, self._static = params, static
+        self.feature_names_in_, self.n_features_in_ = names, x.shape[1]
+        self.training_loss_ = history
+        self.validation_loss_ = valid_history
+        self.epochs_run_ = len(history)
+        self._after_training(
+            {
+                "x": data["xs"][data["train"]],
+                "y": data["ys"][data["train"]],
+                "batch": data["batch"],
+                "key": key_train,
+                "members": members,
+                "static": static,
+            }
+        )
+        return self
+
+    def _training_data(self, x: np.ndarray, target: np.ndarray, names: list[str]) -> dict[str, Any]:
+        """The validation split, the scalers (kept on the model) and the standardized arrays."""
+        import jax.numpy as jnp
+
         rng = as_generator(self.key)
         order = rng.permutation(x.shape[0])
         num_valid = round(self.validation_fraction * x.shape[0])
@@ -114,31 +135,50 @@ class _NetworkModel(RegressorMixin, _Estimator):
         if train.size < 2:
             raise ValueError(f"need at least 2 training rows after the validation split; got {train.size}.")
         if self.is_classifier:
-            x_scaler, y_scaler = fit_scalers(x[train], None, names)
+            self.x_scaler_, self.y_scaler_ = fit_scalers(x[train], None, names)
             ys = jnp.asarray(target, jnp.int32)
         else:
-            x_scaler, y_scaler = fit_scalers(x[train], target[train], names)
-            ys = jnp.asarray(y_scaler.forward(target), jnp.float32)
-        xs = jnp.asarray(x_scaler.forward(x), jnp.float32)
-        batch = min(self.batch_size, train.size)
+            self.x_scaler_, self.y_scaler_ = fit_scalers(x[train], target[train], names)
+            ys = jnp.asarray(self.y_scaler_.forward(target), jnp.float32)
+        xs = jnp.asarray(self.x_scaler_.forward(x), jnp.float32)
+        return {"xs": xs, "ys": ys, "train": train, "valid": valid, "batch": min(self.batch_size, train.size)}
+
+    def _train(self, data: dict[str, Any], indices: np.ndarray, progress: bool):
+        """Train the members ``indices`` of the ensemble together (one vectorized program).
+
+        Member ``m`` has the same initial weights and the same shuffles whichever others train
+        beside it. Each keeps its best epoch; training stops when no member has improved for
+        ``patience`` epochs. Returns the best weights, their static part, the training and
+        validation losses ``(epochs, members)`` and the training key after the last epoch.
+        """
+        import equinox as eqx
+        import jax
+        import jax.numpy as jnp
+
+        from bayeskit._progress import progress_bar
+        from bayeskit.nn._train import make_epoch, make_members, make_optimizer
+
+        members, indices = self._members(), np.asarray(indices)
+        xs, ys, train, valid = (jnp.asarray(data[name]) for name in ("xs", "ys", "train", "valid"))
         key_init, key_train = jax.random.split(raw_key(self.key))
         networks = make_members(
-            x.shape[1],
+            xs.shape[1],
             tuple(self.hidden),
             self._dropout(),
             self.head,
-            jax.random.split(key_init, members),
+            jax.random.split(key_init, members)[indices],
             num_outputs=self._num_outputs(),
             **self._network_options(),
         )
         params, static = eqx.partition(networks, eqx.is_array)
         optimizer = ("adamw", float(self.learning_rate), float(self.weight_decay))
         opt_state = jax.vmap(make_optimizer(optimizer).init)(params)
-        epoch = make_epoch(static, optimizer, batch, train.size, self._loss(train.size))
+        epoch = make_epoch(static, optimizer, data["batch"], train.size, self._loss(train.size))
         x_train, y_train, x_valid, y_valid = xs[train], ys[train], xs[valid], ys[valid]
-        best, best_loss, stale = params, jnp.full(members, jnp.inf, dtype=jnp.float32), np.zeros(members, dtype=int)
+        count = indices.size
+        best, best_loss, stale = params, jnp.full(count, jnp.inf, dtype=jnp.float32), np.zeros(count, dtype=int)
         history, valid_history = [], []
-        with progress_bar(f"training {self._method}", self.epochs, self.progress) as advance:
+        with progress_bar(f"training {self._method}", self.epochs, progress) as advance:
             for _ in range(self.epochs):
                 key_train, key_epoch = jax.random.split(key_train)
                 params, opt_state, best, best_loss, losses, loss = epoch(
@@ -150,28 +190,57 @@ class _NetworkModel(RegressorMixin, _Estimator):
                     y_train,
                     x_valid,
                     y_valid,
-                    jax.random.split(key_epoch, members),
+                    jax.random.split(key_epoch, members)[indices],
                 )
                 history.append(np.asarray(losses))
                 self._record_epoch(params, static)
                 advance(1)
-                if num_valid == 0:
+                if valid.size == 0:
                     continue
                 loss = np.asarray(loss)
                 valid_history.append(loss)
                 stale = np.where(loss <= np.asarray(best_loss), 0, stale + 1)
                 if np.all(stale >= self.patience):
                     break
-        self.params_, self._static = best, static
-        self.x_scaler_, self.y_scaler_ = x_scaler, y_scaler
-        self.feature_names_in_, self.n_features_in_ = names, x.shape[1]
-        self.training_loss_ = np.stack(history)
-        self.validation_loss_ = np.stack(valid_history) if valid_history else np.empty((0, members))
-        self.epochs_run_ = len(history)
-        self._after_training(
-            {"x": x_train, "y": y_train, "batch": batch, "key": key_train, "members": members, "static": static}
+        valid_losses = np.stack(valid_history) if valid_history else np.empty((0, count))
+        return best, static, np.stack(history), valid_losses, key_train
+
+    def _train_apart(self, data: dict[str, Any], members: int, executor: Any, workers: Any):
+        """Each member trained alone (stopping on its own), where ``executor`` puts it; losses NaN-padded."""
+        import equinox as eqx
+        import jax
+        import jax.numpy as jnp
+        from sklearn.base import clone
+
+        from bayeskit.nn._train import make_members
+        from bayeskit.parallel import fan_out
+
+        shipped = {name: np.asarray(value) for name, value in data.items() if name != "batch"}
+        settings = clone(self).set_params(executor=None, workers=None)  # an Executor object does not travel
+        task = _MemberFit(settings, {**shipped, "batch": data["batch"]})
+        label = f"training {self._method} members"
+        results = fan_out(task, range(members), executor=executor, workers=workers, progress=self.progress, label=label)
+        networks = make_members(  # the structure (layer shapes, activations): cheap to rebuild here
+            data["xs"].shape[1],
+            tuple(self.hidden),
+            self._dropout(),
+            self.head,
+            jax.random.split(jax.random.key(0), members),
+            num_outputs=self._num_outputs(),
+            **self._network_options(),
         )
-        return self
+        like, static = eqx.partition(networks, eqx.is_array)
+        leaves = [jnp.asarray(np.concatenate(column)) for column in zip(*[r[0] for r in results], strict=True)]
+        stacked = jax.tree.unflatten(jax.tree.structure(like), leaves)
+
+        def padded(column: int) -> np.ndarray:
+            series = [r[column][:, 0] for r in results]
+            table = np.full((max(len(s) for s in series), members), np.nan, dtype=np.float32)
+            for m, values in enumerate(series):
+                table[: len(values), m] = values
+            return table
+
+        return stacked, static, padded(1), padded(2)
 
     def _record_epoch(self, params, static) -> None:
         """Per-epoch bookkeeping beyond the loss (Bayes-by-backprop records its KL)."""
@@ -248,6 +317,20 @@ class _NetworkModel(RegressorMixin, _Estimator):
         return self.predictive(X).interval(check_prob(prob), kind)
 
 
+class _MemberFit:
+    """One ensemble member trained in a worker: a picklable call of :meth:`_NetworkModel._train`."""
+
+    def __init__(self, model: _NetworkModel, data: dict[str, Any]):
+        self.model, self.data = model, data
+
+    def __call__(self, member: int):
+        """``(the best weights' leaves, training losses, validation losses)`` of ``member``, as NumPy."""
+        import jax
+
+        best, _, history, valid_history, _ = self.model._train(self.data, np.array([member]), False)
+        return [np.asarray(leaf) for leaf in jax.tree.leaves(best)], history, valid_history
+
+
 class DeepEnsemble(_NetworkModel):
     """Deep ensemble (Lakshminarayanan, Pritzel & Blundell, 2017): M networks with proper-scoring-rule heads.
 
@@ -275,12 +358,25 @@ class DeepEnsemble(_NetworkModel):
     epochs, batch_size, learning_rate, weight_decay
         AdamW training.
     validation_fraction, patience
-        Rows held out for early stopping (each member keeps its best epoch); 0 trains all epochs.
+        Rows held out for early stopping (each member keeps its best epoch; training stops when
+        no member has improved for ``patience`` epochs); 0 trains all epochs.
     key
         A JAX key, a ``numpy.random.Generator`` or an int seed, stored as given
         (sub-streams by ``fold_in``) for the split, initialization and shuffles.
     progress
-        A progress bar over epochs on stderr.
+        A progress bar over epochs on stderr (over members when they train apart).
+    executor, workers
+        Train the members apart, one per task, where :func:`bayeskit.parallel.fan_out` puts
+        them: ``workers=4`` in four worker processes, ``executor="ray"`` as Ray tasks (for
+        networks too big to train M at once on one machine). The fitted ensemble is identical
+        on every executor (``"serial"`` included). A member starts from the same weights and
+        sees the same shuffles as in the one vectorized program (the default, fastest on one
+        machine), so the two agree to rounding over the first epochs; a single-member
+        program rounds differently from a batched one, and long training amplifies that, so
+        after many epochs they are two equally good fits, not the same numbers. With early
+        stopping a member trained apart stops on its own patience, where the vectorized
+        program trains on until the last member stops; ``training_loss_`` and
+        ``validation_loss_`` read NaN after a member stopped.
 
     Examples
     --------
@@ -309,6 +405,8 @@ class DeepEnsemble(_NetworkModel):
         patience: int = 30,
         key: Any = 0,
         progress: bool = False,
+        executor: Any = None,
+        workers: int | None = None,
     ):
         self._store(locals())
 

@@ -16,6 +16,7 @@ from bayeskit.parallel.executors import (
     get_executor,
     stop_all,
 )
+from bayeskit.parallel.fanout import fan_out
 
 __all__ = [
     "EXECUTORS",
@@ -25,6 +26,7 @@ __all__ = [
     "RayExecutor",
     "SerialExecutor",
     "check_loadable",
+    "fan_out",
     "get_executor",
     "stop_all",
 ]

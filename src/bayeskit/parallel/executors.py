@@ -14,6 +14,10 @@ members) is written once over :func:`concurrent.futures.wait`.
   instance or the cluster at ``address``. An address is checked with a plain TCP
   connection first: Ray itself waits for minutes on an unreachable one.
 
+Workers share the driver's JAX settings (:func:`jax_settings`): 64-bit floats when the driver
+turned them on, and the persistent compilation cache, so that they compute what the driver would
+and reuse compiled programs (a Ray cluster started elsewhere keeps its own settings).
+
 Functions and arguments travel by pickle: a function must be importable by the workers
 (defined at module level in an installed module or one on the driver's ``sys.path``).
 :func:`check_loadable` sends the function to one worker before any work starts, so that
@@ -110,8 +114,8 @@ class ProcessExecutor:
         return ProcessPoolExecutor(
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_parent,
-            initargs=(os.getpid(),),
+            initializer=_start_worker,
+            initargs=(os.getpid(), jax_settings()),
         )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
@@ -145,6 +149,47 @@ class ProcessExecutor:
             process.terminate()
         for process in processes:
             process.join(timeout=5)
+
+
+_JAX_SETTINGS = (
+    "jax_enable_x64",
+    "jax_compilation_cache_dir",
+    "jax_persistent_cache_min_compile_time_secs",
+    "jax_persistent_cache_min_entry_size_bytes",
+)
+
+
+def jax_settings() -> dict[str, Any]:
+    """The driver's JAX settings that workers must share: 64-bit floats, and the persistent compilation cache.
+
+    With them a worker computes what the driver would (the same precision) and reuses the programs the
+    driver, or an earlier worker, compiled. Empty when this process has not imported JAX.
+    """
+    jax = sys.modules.get("jax")
+    if jax is None:
+        return {}
+    settings = {name: getattr(jax.config, name) for name in _JAX_SETTINGS}
+    return {name: value for name, value in settings.items() if value not in (None, "")}
+
+
+def apply_jax_settings(settings: dict[str, Any]) -> None:
+    """In a worker: the driver's JAX settings, as environment variables and, when JAX is imported, its config.
+
+    The environment reaches JAX when it is first imported; a worker that imported it already (a script's
+    imports, run again as the workers' main module) gets them through ``jax.config``.
+    """
+    for name, value in settings.items():
+        os.environ[name.upper()] = str(value)
+    jax = sys.modules.get("jax")
+    if jax is not None:
+        for name, value in settings.items():
+            jax.config.update(name, value)
+
+
+def _start_worker(parent: int, settings: dict[str, Any]) -> None:
+    """Worker initializer: the driver's JAX settings, and an exit when the driver is gone."""
+    apply_jax_settings(settings)
+    _exit_with_parent(parent)
 
 
 def _exit_with_parent(parent: int, every: float = 0.5) -> None:
@@ -182,7 +227,9 @@ class RayExecutor:
             if address in (None, "local"):
                 options["num_cpus"] = num_cpus
                 # workers import the driver's modules (an objective in a local file) from the same path
-                options["runtime_env"] = {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}}
+                variables = {name.upper(): str(value) for name, value in jax_settings().items()}
+                variables["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+                options["runtime_env"] = {"env_vars": variables}
             try:
                 ray.init(address=None if address == "local" else address, **options)
             except (ConnectionError, RuntimeError, ValueError) as error:
@@ -213,6 +260,18 @@ class RayExecutor:
         self._refs = []
         if self._owns and ray.is_initialized():
             ray.shutdown()
+
+
+def worker_lost(error: BaseException) -> bool:
+    """Whether a future's exception means its worker died (retry the work), not that the work failed."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(error, BrokenProcessPool):
+        return True
+    ray = sys.modules.get("ray")
+    names = ("WorkerCrashedError", "NodeDiedError", "ObjectLostError", "OwnerDiedError", "LocalRayletDiedError")
+    lost = tuple(getattr(ray.exceptions, name) for name in names if hasattr(ray.exceptions, name)) if ray else ()
+    return bool(lost) and isinstance(error, lost)
 
 
 def _call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -310,6 +369,12 @@ def check_loadable(executor: Executor, fn: Callable[..., Any], label: str = "the
     try:
         executor.submit(*call).result()
     except Exception as error:
+        if worker_lost(error):
+            raise ExecutorError(
+                f"a worker died while loading {label} ({name}): {type(error).__name__}. Workers import the "
+                "driver's script again; if the driver is a script, put its top-level code under "
+                '`if __name__ == "__main__":` so that a worker does not run it too.'
+            ) from None
         raise ExecutorError(
             f"the workers cannot load {label} ({name}): {type(error).__name__}: {error}. Put its module where "
             "the workers can import it (installed, or on the driver's sys.path for local workers)."

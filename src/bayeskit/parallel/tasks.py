@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["evaluate_trial"]
+__all__ = ["evaluate_trial", "guarded_call"]
 
 
 def evaluate_trial(objective: Callable[[dict[str, Any]], Any], params: dict[str, Any]) -> tuple[float, str | None]:
@@ -24,3 +24,22 @@ def evaluate_trial(objective: Callable[[dict[str, Any]], Any], params: dict[str,
         return float(value), None
     except (TypeError, ValueError):
         return math.nan, f"the objective returned {value!r}, not a number"
+
+
+def guarded_call(fn: Callable[[Any], Any], item: Any) -> tuple[bool, Any]:
+    """``(True, fn(item))``, or ``(False, the exception)``: an error of ``fn`` comes back as data, not as a lost worker.
+
+    An exception that cannot be pickled comes back as a ``RuntimeError`` carrying its traceback text.
+    """
+    try:
+        return True, fn(item)
+    except Exception as error:
+        import pickle
+        import traceback
+
+        try:
+            pickle.loads(pickle.dumps(error))
+        except Exception:
+            text = "".join(traceback.format_exception(error))
+            return False, RuntimeError(f"{type(error).__name__}: {error} (not picklable; its traceback:\n{text})")
+        return False, error
