@@ -129,3 +129,24 @@ def test_a_ray_worker_killed_mid_trial_is_retried(tmp_path, local_ray):
     assert_whole(study, 8)
     assert study.worker_losses >= 1
     assert not math.isnan(study.best_value) and json.dumps(study.best_params)
+
+
+class BrokenTransport(SerialExecutor):
+    """Every call fails on its way back, as a result that cannot be unpickled would: not a lost worker."""
+
+    workers = 2
+
+    def submit(self, fn, /, *args):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_exception(ValueError("cannot unpickle the result"))
+        return future
+
+
+def test_a_call_that_breaks_without_losing_its_worker_fails_its_trial_without_retries():
+    study = Study(SPACE, seed=0, max_failures=10)
+    study.optimize(quadratic, 2, executor=BrokenTransport())
+    table = study.trials()
+    assert list(table["state"]) == ["failed", "failed"] and study.worker_losses == 0
+    assert all("the call did not complete: ValueError: cannot unpickle" in error for error in table["error"])

@@ -277,6 +277,7 @@ class Study:
         """Keep ``pool.workers`` trials in flight until ``remaining`` more have finished."""
         from concurrent.futures import FIRST_COMPLETED, wait
 
+        from bayeskit.parallel.executors import worker_lost
         from bayeskit.parallel.tasks import evaluate_trial
 
         in_flight: dict[Any, tuple[Trial, int]] = {}  # future -> (trial, attempts so far)
@@ -289,13 +290,14 @@ class Study:
                 trial, attempts = in_flight.pop(future)
                 try:
                     value, error = future.result()
-                except Exception as lost:  # the worker died: same trial, same parameters, again
-                    if attempts < max_retries:
+                except Exception as lost:  # the worker died (same trial, same parameters, again), or the call broke
+                    if worker_lost(lost) and attempts < max_retries:
                         self.worker_losses += 1
                         in_flight[pool.submit(evaluate_trial, objective, dict(trial.params))] = (trial, attempts + 1)
                         continue
                     last = f"{type(lost).__name__}: {lost}"
-                    value, error = None, f"the worker running it was lost {attempts + 1} times; the last: {last}"
+                    lost_text = f"the worker running it was lost {attempts + 1} times; the last: {last}"
+                    value, error = None, lost_text if worker_lost(lost) else f"the call did not complete: {last}"
                 self.tell(trial, value, error)
                 remaining -= 1
                 advance(1)
