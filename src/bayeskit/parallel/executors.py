@@ -193,7 +193,7 @@ def _start_worker(parent: int, settings: dict[str, Any]) -> None:
 
 
 def _exit_with_parent(parent: int, every: float = 0.5) -> None:
-    """Worker initializer: end this worker when the driver is gone (killed with SIGKILL, no cleanup ran)."""
+    """End this worker when the driver is gone (killed with SIGKILL, no cleanup ran): a watchdog thread."""
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bayeskit.parallel.executors import Executor, check_loadable, get_executor
+from bayeskit.parallel.executors import Executor, ExecutorError, check_loadable, get_executor, worker_lost
+from bayeskit.parallel.tasks import guarded_call
 
 __all__ = ["fan_out"]
 
@@ -70,8 +71,6 @@ def fan_out(
     from concurrent.futures import FIRST_COMPLETED, wait
 
     from bayeskit._progress import progress_bar
-    from bayeskit.parallel.executors import ExecutorError, worker_lost
-    from bayeskit.parallel.tasks import guarded_call
 
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
         raise ValueError(f"`max_retries` must be an int >= 0; got {max_retries!r}.")
