@@ -222,7 +222,7 @@ def test_sequential_and_vectorized_chains_take_the_same_transitions_and_auto_pic
     assert small.details["chain_method"] == ("sequential" if jax.default_backend() == "cpu" else "vectorized")
     from bayeskit.infer.nuts import VECTORIZE_FROM, _auto_chain_method
 
-    assert _auto_chain_method((np.zeros(VECTORIZE_FROM),), {}) == "vectorized"
-    assert _auto_chain_method((np.zeros(10), 3.0), {"y": np.zeros(10)}) == (
+    assert _auto_chain_method((np.zeros(VECTORIZE_FROM),), {}, 4) == "vectorized"
+    assert _auto_chain_method((np.zeros(10), 3.0), {"y": np.zeros(10)}, 4) == (
         "sequential" if jax.default_backend() == "cpu" else "vectorized"
     )

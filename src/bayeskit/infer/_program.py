@@ -186,7 +186,7 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         if mass_matrix == "variance":  # as Stan and NumPyro start
             inverse = jnp.ones_like(inverse)
         inverse = jax.vmap(jnp.diag)(inverse) if dense else inverse
-        spent = jnp.zeros(num_chains, jnp.int32)
+        spent = jnp.zeros(keys.shape[0], jnp.int32)
         if init_kind == "pathfinder":  # a draw from Pathfinder's best Gaussian, its covariance the metric
             potential = potential_of(args, kwargs)
             found = jax.vmap(lambda x0, key: pathfinder_start(lambda v: potential(unravel(v)), x0, key, dense))(
@@ -224,9 +224,9 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
 
     def empty_warmup(state, keys, spent=None):
         x = flat(state.z)
-        size = x.shape[1]
-        zeros = jnp.zeros((num_chains, size), x.dtype)
-        scalars = jnp.zeros(num_chains, x.dtype)
+        count, size = x.shape  # this device's chains when sharded
+        zeros = jnp.zeros((count, size), x.dtype)
+        scalars = jnp.zeros(count, x.dtype)
         rows = plan.longest if dense else 0
         return adapt.WarmupState(
             da=jax.vmap(da_init)(jnp.log(10.0 * state.adapt_state.step_size)),
@@ -239,12 +239,12 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
             mean_u=scalars,
             m2_u=scalars,
             kept=scalars,
-            buffer_x=jnp.zeros((num_chains, rows, size), x.dtype),
-            buffer_g=jnp.zeros((num_chains, rows, size), x.dtype),
-            restarts=jnp.zeros(num_chains, jnp.int32),
-            restarted_at=jnp.full(num_chains, -1, jnp.int32),
+            buffer_x=jnp.zeros((count, rows, size), x.dtype),
+            buffer_g=jnp.zeros((count, rows, size), x.dtype),
+            restarts=jnp.zeros(count, jnp.int32),
+            restarted_at=jnp.full(count, -1, jnp.int32),
             key=keys,
-            gradients=jnp.zeros(num_chains, jnp.int32) if spent is None else spent,
+            gradients=jnp.zeros(count, jnp.int32) if spent is None else spent,
         )
 
     def record(state):
@@ -294,7 +294,7 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
 
     def advance(state, num, dyn):
         args, kwargs = merge(dyn, spec)
-        if chains == "vectorized":
+        if chains in ("vectorized", "sharded"):  # sharded: each device vectorizes its own chains
             step = jax.vmap(sample_kernel, in_axes=(0, None, None))
         else:  # one chain after the other: no chain waits for the deepest tree, and far less to trace
 
@@ -340,9 +340,12 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
     keys = jax.random.split(jax.random.PRNGKey(0), num_chains)
     given = () if isinstance(init_kind, str) else init_kind
     values = {name: jnp.zeros((num_chains, *shape), dtype) for name, shape, dtype in given}
-    compiled_init = jax.jit(init).lower(keys, dynamic, values).compile()
-    state_shape = jax.eval_shape(init, keys, dynamic, values)
-    compiled_advance = jax.jit(advance, donate_argnums=0).lower(state_shape, jnp.int32(chunk), dynamic).compile()
+    if chains == "sharded":
+        compiled_init, compiled_advance = _sharded(init, advance, keys, dynamic, values, chunk)
+    else:
+        compiled_init = jax.jit(init).lower(keys, dynamic, values).compile()
+        state_shape = jax.eval_shape(init, keys, dynamic, values)
+        compiled_advance = jax.jit(advance, donate_argnums=0).lower(state_shape, jnp.int32(chunk), dynamic).compile()
     return Program(
         init=compiled_init,
         advance=compiled_advance,
@@ -354,6 +357,51 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         step_sizes=jax.jit(heuristic_step_sizes),
         compile_s=time.perf_counter() - start,
     )
+
+
+def _sharded(init: Any, advance: Any, keys: Any, dynamic: list[Any], values: dict, chunk: int) -> tuple[Any, Any]:
+    """``init`` and ``advance`` compiled under ``shard_map``: the chains split over every local device.
+
+    Each device starts and steps its own chains (vectorized there); the data are replicated and
+    nothing crosses devices inside a chunk. The returned callables lay their arguments out as
+    the programs expect (a no-op for a state already there, so donation still reuses it).
+    """
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
+
+    from bayeskit.parallel.devices import batch_sharding, local_mesh, place
+
+    mesh = local_mesh("chains")
+    chains, replicated = batch_sharding(mesh, "chains"), NamedSharding(mesh, P())
+    draws = batch_sharding(mesh, "chains", leading=1)  # the chunk's records: (transition, chain, ...)
+    init_map = jax.shard_map(
+        init, mesh=mesh, in_specs=(P("chains"), P(), P("chains")), out_specs=P("chains"), check_vma=False
+    )
+    advance_map = jax.shard_map(
+        advance,
+        mesh=mesh,
+        in_specs=(P("chains"), P(), P()),
+        out_specs=(P("chains"), P(None, "chains")),
+        check_vma=False,
+    )
+    init_shardings = (chains, replicated, chains)
+    compiled_init = (
+        jax.jit(init_map, in_shardings=init_shardings, out_shardings=chains).lower(keys, dynamic, values).compile()
+    )
+    state_shape = jax.eval_shape(init_map, keys, dynamic, values)
+    advance_shardings = (chains, replicated, replicated)
+    compiled_advance = (
+        jax.jit(advance_map, in_shardings=advance_shardings, out_shardings=(chains, draws), donate_argnums=0)
+        .lower(state_shape, jnp.int32(chunk), dynamic)
+        .compile()
+    )
+
+    def placed(compiled: Any, shardings: tuple) -> Any:
+        return lambda *args: compiled(*(place(arg, where) for arg, where in zip(args, shardings, strict=True)))
+
+    return placed(compiled_init, init_shardings), placed(compiled_advance, advance_shardings)
 
 
 def _signature(value: Any) -> tuple:

@@ -18,10 +18,11 @@ from bayeskit.infer.checkpoint import CheckpointError, fingerprint, read_checkpo
 from bayeskit.infer.diagnostics import chain_findings, check_inference_data, precision_findings
 from bayeskit.infer.draws import DrawsPosterior
 from bayeskit.infer.model_check import check_model
+from bayeskit.parallel.devices import check_divisible, device_count
 
-__all__ = ["CHAIN_METHODS", "INITS", "MASS_MATRICES", "PRECISIONS", "nuts"]
+__all__ = ["AUTO_CHAINS_PER_ACCELERATOR", "CHAIN_METHODS", "INITS", "MASS_MATRICES", "PRECISIONS", "nuts"]
 
-CHAIN_METHODS = ("auto", "sequential", "vectorized")
+CHAIN_METHODS = ("auto", "sequential", "vectorized", "sharded")
 INITS = ("auto", "uniform", "prior", "pathfinder")
 _STATS = ("diverging", "num_steps", "energy", "potential_energy", "accept_prob", "step_size")
 
@@ -44,7 +45,7 @@ def nuts(
     model: Any,
     *args: Any,
     key: Any,
-    num_chains: int = 4,
+    num_chains: int | str = 4,
     num_warmup: int = 1000,
     num_samples: int = 1000,
     target_accept: float = 0.9,
@@ -74,7 +75,11 @@ def nuts(
     key
         A JAX PRNG key (required: randomness is never defaulted).
     num_chains, num_warmup, num_samples
-        Chains and draws per chain; four chains make R-hat meaningful.
+        Chains and draws per chain; four chains make R-hat meaningful. ``num_chains="auto"``:
+        4 on a CPU (rounded up to a multiple of the devices when the chains are sharded) and
+        ``AUTO_CHAINS_PER_ACCELERATOR`` (64) per device on GPUs and TPUs, where many chains
+        cost little more than a few (that number is a choice, not yet a measurement: see the
+        NUTS rows of benchmarks/RESULTS.md).
     target_accept, max_tree_depth
         NUTS step-size adaptation target and the trajectory depth limit. The default
         0.9 (NumPyro's and Stan's is 0.8) is chosen for hierarchical models: at 0.8
@@ -91,9 +96,14 @@ def nuts(
         Measured on a 2-core CPU (the NUTS table of benchmarks/RESULTS.md runs the default):
         sequential sampling is 1.4x-4.6x faster on eight schools, a 1,000 x 10 logistic regression
         and a 2,000-row hierarchical regression; vectorized is 2.1x faster on a
-        10,000 x 20 logistic regression. Both run the same transitions from the same
-        keys: the chains agree until float round-off, amplified by the dynamics,
-        separates them.
+        10,000 x 20 logistic regression. ``"sharded"``: the chains split over every local
+        device (``jax.shard_map`` over a mesh of ``jax.local_devices()``), each device
+        vectorizing its own; the number of devices must divide ``num_chains``. On a CPU, run
+        with ``XLA_FLAGS=--xla_force_host_platform_device_count=N`` (set before JAX is
+        imported) to make N devices of one process. ``"auto"`` picks it whenever there is
+        more than one local device and they divide the chains. All three run the same
+        transitions from the same keys: the chains agree until float round-off, amplified
+        by the dynamics, separates them.
     progress
         A progress bar on stderr (warmup, then sampling).
     checkpoint, checkpoint_every
@@ -151,7 +161,8 @@ def nuts(
         a checkpoint, ``details["restarts"]`` the restarts per chain,
         ``details["restarted_at"]`` the warmup transition of each chain's last restart (-1: none),
         ``details["gradients"]`` the gradient evaluations of the whole run, warmup included,
-        ``details["chain_method"]`` the chain method used (what ``"auto"`` chose).
+        ``details["chain_method"]`` the chain method used (what ``"auto"`` chose),
+        ``details["devices"]`` the devices the chains were split over (1 unless sharded).
 
     Raises
     ------
@@ -171,12 +182,18 @@ def nuts(
     import jax
 
     check_choice(chain_method, "chain_method", CHAIN_METHODS)
+    if isinstance(num_chains, str):
+        if num_chains != "auto":
+            raise ValueError(f"`num_chains` must be an int >= 1 or 'auto'; got {num_chains!r}.")
+        num_chains = _auto_num_chains(chain_method)
+    num_chains = _check_int("num_chains", num_chains, 1)
     if chain_method == "auto":
-        chain_method = _auto_chain_method(args, kwargs)
+        chain_method = _auto_chain_method(args, kwargs, num_chains)
+    if chain_method == "sharded":
+        check_divisible(num_chains, "num_chains", "chain_method='sharded'")
     check_choice(mass_matrix, "mass_matrix", MASS_MATRICES)
     if not (0.0 < target_accept < 1.0):
         raise ValueError(f"`target_accept` must be in (0, 1), e.g. 0.8 or 0.95; got {target_accept}.")
-    num_chains = _check_int("num_chains", num_chains, 1)
     num_warmup = _check_int("num_warmup", num_warmup, 0)
     num_samples = _check_int("num_samples", num_samples, 1)
     max_tree_depth = _check_int("max_tree_depth", max_tree_depth, 1)
@@ -247,6 +264,7 @@ def nuts(
                 run.save(checkpoint, stamp, state)
     posterior = run.posterior(model, args, kwargs, max_tree_depth, resumed, state, precision)
     posterior.details["chain_method"] = chain_method  # what "auto" chose
+    posterior.details["devices"] = device_count() if chain_method == "sharded" else 1
     posterior.details["init"] = init if isinstance(init, str) else "values"
     return posterior
 
@@ -254,10 +272,28 @@ def nuts(
 VECTORIZE_FROM = 100_000  # data numbers from which a CPU run vectorizes its chains (see ``chain_method``)
 
 
-def _auto_chain_method(args: tuple, kwargs: dict) -> str:
-    """Vectorized on an accelerator or for large data; on a CPU with small data, one chain after the other."""
+AUTO_CHAINS_PER_ACCELERATOR = 64  # num_chains="auto" per GPU or TPU device (a choice awaiting a GPU measurement)
+
+
+def _auto_num_chains(chain_method: str) -> int:
+    """4 on a CPU (a multiple of the devices when sharded), many per device on an accelerator."""
     import jax
 
+    devices = device_count()
+    if jax.default_backend() != "cpu":
+        return AUTO_CHAINS_PER_ACCELERATOR * (devices if chain_method in ("auto", "sharded") else 1)
+    if chain_method == "sharded" or (chain_method == "auto" and devices > 1):
+        return -(-4 // devices) * devices
+    return 4
+
+
+def _auto_chain_method(args: tuple, kwargs: dict, num_chains: int) -> str:
+    """Sharded over several devices; vectorized on one accelerator or for large data; else one chain after another."""
+    import jax
+
+    devices = device_count()
+    if devices > 1 and num_chains % devices == 0:
+        return "sharded"
     if jax.default_backend() != "cpu":
         return "vectorized"
     leaves = jax.tree.leaves((args, kwargs))

@@ -20,9 +20,12 @@ from bayeskit._rng import as_generator, raw_key, substream
 from bayeskit._validate import check_choice, check_prob
 from bayeskit.nn._core import HEADS
 from bayeskit.nn._data import classification_data, fit_scalers, regression_data
+from bayeskit.parallel.devices import batch_sharding, check_divisible, device_count, local_mesh, place
 from bayeskit.predictive import CategoricalPredictive, GaussianMixturePredictive
 
-__all__ = ["DeepEnsemble", "MCDropout"]
+__all__ = ["MEMBER_METHODS", "DeepEnsemble", "MCDropout"]
+
+MEMBER_METHODS = ("auto", "vectorized", "sharded")
 
 
 class _NetworkModel(RegressorMixin, _Estimator):
@@ -67,6 +70,7 @@ class _NetworkModel(RegressorMixin, _Estimator):
 
     def _check_settings(self) -> None:
         check_choice(self.head, "head", HEADS)
+        check_choice(getattr(self, "member_method", "vectorized"), "member_method", MEMBER_METHODS)
         if self.head == "mixture":
             positive_int(self.components, "components")
         hidden = tuple(self.hidden)
@@ -177,6 +181,10 @@ class _NetworkModel(RegressorMixin, _Estimator):
         x_train, y_train, x_valid, y_valid = xs[train], ys[train], xs[valid], ys[valid]
         count = indices.size
         best, best_loss, stale = params, jnp.full(count, jnp.inf, dtype=jnp.float32), np.zeros(count, dtype=int)
+        split, whole = self._member_layout(count)
+        if split is not None:  # every member array split over the devices, the data on each: XLA partitions the epoch
+            params, opt_state, best, best_loss = place((params, opt_state, best, best_loss), split)
+            x_train, y_train, x_valid, y_valid = place((x_train, y_train, x_valid, y_valid), whole)
         history, valid_history = [], []
         with progress_bar(f"training {self._method}", self.epochs, progress) as advance:
             for _ in range(self.epochs):
@@ -190,7 +198,7 @@ class _NetworkModel(RegressorMixin, _Estimator):
                     y_train,
                     x_valid,
                     y_valid,
-                    jax.random.split(key_epoch, members)[indices],
+                    place(jax.random.split(key_epoch, members)[indices], split),
                 )
                 history.append(np.asarray(losses))
                 self._record_epoch(params, static)
@@ -205,6 +213,20 @@ class _NetworkModel(RegressorMixin, _Estimator):
         valid_losses = np.stack(valid_history) if valid_history else np.empty((0, count))
         return best, static, np.stack(history), valid_losses, key_train
 
+    def _member_layout(self, count: int) -> tuple[Any, Any]:
+        """Where ``member_method`` puts the members: (their sharding, the data's), or (None, None) on one device."""
+        method = getattr(self, "member_method", "vectorized")
+        check_choice(method, "member_method", MEMBER_METHODS)
+        devices = device_count()
+        if method == "vectorized" or (method == "auto" and (devices == 1 or count % devices)):
+            return None, None
+        from jax.sharding import NamedSharding
+        from jax.sharding import PartitionSpec as P
+
+        check_divisible(count, "members", "member_method='sharded'", devices)
+        mesh = local_mesh("members")
+        return batch_sharding(mesh, "members"), NamedSharding(mesh, P())
+
     def _train_apart(self, data: dict[str, Any], members: int, executor: Any, workers: Any):
         """Each member trained alone (stopping on its own), where ``executor`` puts it; losses NaN-padded."""
         import equinox as eqx
@@ -216,7 +238,7 @@ class _NetworkModel(RegressorMixin, _Estimator):
         from bayeskit.parallel import fan_out
 
         shipped = {name: np.asarray(value) for name, value in data.items() if name != "batch"}
-        settings = clone(self).set_params(executor=None, workers=None)  # an Executor object does not travel
+        settings = clone(self).set_params(executor=None, workers=None, member_method="vectorized")  # one member each
         task = _MemberFit(settings, {**shipped, "batch": data["batch"]})
         label = f"training {self._method} members"
         results = fan_out(task, range(members), executor=executor, workers=workers, progress=self.progress, label=label)
@@ -377,6 +399,15 @@ class DeepEnsemble(_NetworkModel):
         stopping a member trained apart stops on its own patience, where the vectorized
         program trains on until the last member stops; ``training_loss_`` and
         ``validation_loss_`` read NaN after a member stopped.
+    member_method
+        How the members share one machine's devices when they train together: ``"vectorized"``
+        (one ``vmap`` on one device), ``"sharded"`` (the stacked members' weights, optimizer
+        states and keys split over every local device, ``NamedSharding(mesh, P("members"))``,
+        and XLA partitions the vectorized epoch along them; the devices must divide
+        ``members``) or ``"auto"`` (default: sharded when there is more than one local device
+        and they divide ``members``). Both train the same members from the same keys; they
+        agree to float rounding, which long training amplifies. The fitted weights stay
+        split over the devices, and so does prediction.
 
     Examples
     --------
@@ -407,6 +438,7 @@ class DeepEnsemble(_NetworkModel):
         progress: bool = False,
         executor: Any = None,
         workers: int | None = None,
+        member_method: str = "auto",
     ):
         self._store(locals())
 
