@@ -215,8 +215,7 @@ class _NetworkModel(RegressorMixin, _Estimator):
 
     def _member_layout(self, count: int) -> tuple[Any, Any]:
         """Where ``member_method`` puts the members: (their sharding, the data's), or (None, None) on one device."""
-        method = getattr(self, "member_method", "vectorized")
-        check_choice(method, "member_method", MEMBER_METHODS)
+        method = getattr(self, "member_method", "vectorized")  # checked by _check_settings
         devices = device_count()
         if method == "vectorized" or (method == "auto" and (devices == 1 or count % devices)):
             return None, None
