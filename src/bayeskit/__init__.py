@@ -33,6 +33,7 @@ _SUBMODULES = frozenset(
         "optimize",
         "posterior",
         "report",
+        "resources",
         "sequential",
     }
 )

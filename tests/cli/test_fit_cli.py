@@ -145,3 +145,30 @@ def test_text_in_a_numeric_column_is_named_by_row(tmp_path):
     result = bayeskit("fit", str(path), "--target", "y")
     assert result.returncode == 2
     assert "column 'y' must be numeric; line 3 has 'three'" in result.stderr
+
+
+def test_dry_run_prints_the_memory_and_time_and_fits_nothing(tmp_path):
+    checkpoint = tmp_path / "never.npz"
+    result = bayeskit_in_process(
+        "fit", "--dry-run", "--warmup", "300", "--samples", "300", "--checkpoint", str(checkpoint)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "nuts: 4 chains x (300 warmup + 300 draws)" in result.stdout and "fits: yes" in result.stdout
+    assert "time: about" in result.stdout and "posterior draws in constrained space" in result.stdout
+    assert not checkpoint.exists()  # nothing ran past the calibration
+    payload = json.loads(
+        bayeskit_in_process("fit", "--dry-run", "--json", "--warmup", "300", "--samples", "300").stdout
+    )
+    assert payload["fits"] and payload["seconds"] > 0 and payload["memory_bytes"]["host"] > 0
+
+
+def test_a_fit_that_cannot_fit_is_refused_naming_the_fix_and_a_dry_run_says_so(monkeypatch):
+    monkeypatch.setenv("BAYESKIT_MEMORY_LIMIT", "30MB")
+    refused = bayeskit_in_process("fit", "--warmup", "300", "--samples", "300000")
+    assert refused.exit_code == 2
+    assert "refused before allocating" in refused.stderr and "Pass num_samples=" in refused.stderr
+    dry = bayeskit_in_process("fit", "--dry-run", "--warmup", "300", "--samples", "300000")
+    assert dry.exit_code == 1 and "fits: NO" in dry.stdout and "would not fit" in dry.stderr
+    monkeypatch.setenv("BAYESKIT_MEMORY_LIMIT", "lots")
+    bad = bayeskit_in_process("fit", "--dry-run", "--warmup", "300", "--samples", "300")
+    assert bad.exit_code == 2 and "`BAYESKIT_MEMORY_LIMIT` must be a size such as 8GB" in bad.stderr

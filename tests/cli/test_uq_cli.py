@@ -98,3 +98,11 @@ def test_the_report_plots_the_predictive_through_the_gap_and_says_what_it_did():
     assert re.match(r"epistemic sd in the gap [0-9.e-]+ vs [0-9.e-]+ over the data", axis.get_title())
     low, high = axis.get_xlim()
     assert low < result["_train"][0]["x1"].min() and high > result["_train"][0]["x1"].max()
+
+
+def test_dry_run_estimates_the_training_without_training():
+    result = bayeskit_in_process("uq", "--dry-run", "--epochs", "60")
+    assert result.exit_code == 0, result.stderr
+    assert "deep ensemble training: 5 members, up to 60 epochs" in result.stdout
+    assert "one epoch's scratch" in result.stdout and "time: about" in result.stdout
+    assert "coverage_95" not in result.stdout  # nothing was trained or evaluated

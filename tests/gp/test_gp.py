@@ -157,8 +157,8 @@ def test_bad_kernel_values_and_memory_check():
     with pytest.raises(ValueError, match="`lengthscale` must be a positive number"):
         RBF(-1.0)
     model = GPRegressor()
-    with pytest.raises(MemoryError, match="an exact GP on 10,000,000 points needs about"):
-        model._check_memory(10_000_000)
+    with pytest.raises(MemoryError, match="exact GP fit on 10,000,000 points x 3 features needs"):
+        model._check_memory(10_000_000, 3)
 
 
 def test_padding_leaves_the_likelihood_unchanged_and_shares_one_program():

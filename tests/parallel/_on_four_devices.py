@@ -16,6 +16,7 @@ import numpyro.distributions as dist
 from bayeskit.infer import nuts
 from bayeskit.infer.nuts import _Run
 from bayeskit.nn import DeepEnsemble
+from bayeskit.resources import estimate
 
 Y = np.random.default_rng(0).normal(1.0, 1.0, 40)
 KEY = jax.random.key(1)
@@ -85,6 +86,11 @@ def main(folder):
     out["resumed"] = {**summary(resumed), "from": resumed.details["resumed_from"]}
     out["auto"] = summary(nuts(normal_mean, Y, num_chains="auto", **common))
     out["indivisible"] = error_of(lambda: nuts(normal_mean, Y, num_chains=6, chain_method="sharded", **common))
+    plans = {  # the programs above, reused: memory per device from the sharded program
+        method: estimate(nuts, normal_mean, Y, num_chains=8, chain_method=method, **common).to_dict()
+        for method in ("vectorized", "sharded")
+    }
+    out["estimates"] = {method: {"run": plan["run"], "needs": plan["needs"]} for method, plan in plans.items()}
 
     rng = np.random.default_rng(0)
     x = rng.uniform(-2, 2, (200, 2))

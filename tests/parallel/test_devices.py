@@ -101,3 +101,11 @@ def test_a_chain_count_that_is_neither_a_number_nor_auto_is_refused():
 
     with pytest.raises(ValueError, match=r"`num_chains` must be an int >= 1 or 'auto'; got 'four'"):
         nuts(lambda: None, key=jax.random.key(0), num_chains="four")
+
+
+def test_a_sharded_run_is_estimated_from_its_own_program_on_every_device(four):
+    vectorized, sharded = (four["estimates"][method] for method in ("vectorized", "sharded"))
+    assert "sharded over 4 devices" in sharded["run"] and sharded["needs"][0]["how"].endswith("4 devices")
+    assert sharded["needs"][1:] == vectorized["needs"][1:]  # the same draws on the host
+    per_device = [plan["needs"][0]["bytes"] for plan in (vectorized, sharded)]
+    assert 0.5 < per_device[1] / per_device[0] < 2  # four devices' quarters add up to about one whole

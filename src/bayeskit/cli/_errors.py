@@ -85,6 +85,9 @@ def report_and_exit(error: BaseException) -> None:
     if isinstance(error, BadInput):
         print(f"error: {error}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    if type(error).__name__ == "ResourceError":  # refused before allocating: the options are the fix
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
     if isinstance(error, Failed):
         print(f"error: {error}", file=sys.stderr)
         sys.exit(EXIT_FAILED)

@@ -9,7 +9,15 @@ from pathlib import Path
 import typer
 
 from bayeskit import __version__
-from bayeskit.cli._errors import EXIT_FAILED, EXIT_INTERRUPTED, Failed, check_output, handle_errors, on_interrupt
+from bayeskit.cli._errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    Failed,
+    bad_input_on_value_errors,
+    check_output,
+    handle_errors,
+    on_interrupt,
+)
 
 app = typer.Typer(
     name="bayeskit",
@@ -350,6 +358,12 @@ def fit(
     report: Path | None = typer.Option(
         None, "--report", help="Write an HTML report (trace, rank, intervals, predictive check, shrinkage)."
     ),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Print the memory the fit needs (against what is free) and its time from a short calibration, then "
+        "stop; exit 1 when it would not fit.",
+    ),
 ) -> None:
     """Fit a Bayesian regression to a CSV and print the posterior with its convergence diagnostics.
 
@@ -379,6 +393,9 @@ def fit(
         pooling_comparison=report is not None,
     )
     messages = stderr_console()
+    if dry_run:
+        _dry_run(load_and_fit, request, json_output=json_output)
+        return
     on_interrupt(
         f"the checkpoint {str(checkpoint)!r} holds every finished chunk of draws; rerun the same command to resume."
         if checkpoint is not None
@@ -438,13 +455,19 @@ def uq(
     report: Path | None = typer.Option(
         None, "--report", help="Write an HTML report (intervals, decomposition, calibration)."
     ),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Print the memory the training needs (against what is free) and its time from a short calibration, "
+        "then stop; exit 1 when it would not fit.",
+    ),
 ) -> None:
     """Train a Bayesian neural network on a CSV and check its uncertainty on held-out rows."""
     from bayeskit.cli._output import print_json, stderr_console, stdout_console
     from bayeskit.cli.uq import print_uq, run_uq, to_json
 
     check_output(report, "--report")
-    result = run_uq(
+    arguments = (
         data,
         target,
         [c.strip() for c in features.split(",") if c.strip()] if features else None,
@@ -454,6 +477,10 @@ def uq(
         epochs,
         seed,
     )
+    if dry_run:
+        _dry_run(run_uq, *arguments, json_output=json_output)
+        return
+    result = run_uq(*arguments)
     if json_output:
         print_json(to_json(result))
     else:
@@ -659,6 +686,21 @@ def bandit_simulate(
 
         written = add_bandit_sections(Report("Bandit simulation"), result).save(report)
         stderr_console().print(f"wrote {written}")
+
+
+def _dry_run(run, *arguments, json_output: bool) -> None:
+    """``--dry-run``: the estimate of the command's big run, printed; exit 1 when it would not fit."""
+    from bayeskit.cli._output import print_json
+    from bayeskit.resources import estimate
+
+    with bad_input_on_value_errors():
+        plan = estimate(run, *arguments)
+    if json_output:
+        print_json(plan.to_dict())
+    else:
+        print(plan.table())
+    if not plan.fits:
+        raise Failed(f"--dry-run: the run would not fit ({plan.shortfall()}). {plan.fix}")
 
 
 def _print_metrics(console, title: str, summaries: dict) -> None:

@@ -36,7 +36,6 @@ __all__ = [
     "condition",
     "draw_functions",
     "log_marginal_likelihood",
-    "memory_estimate",
     "noisy_covariance",
     "predict",
     "update",
@@ -62,11 +61,6 @@ class ExactGP(NamedTuple):
     alpha: jax.Array  # (K + s I)^-1 (y - mean), (n,)
     jitter: float  # added to the diagonal on top of the noise (absolute)
     mask: jax.Array  # (n,) 1 for data rows, 0 for inert padding rows (at the end)
-
-
-def memory_estimate(num_points: int) -> int:
-    """Bytes an exact fit of ``num_points`` needs at its peak: about four float64 ``n x n`` matrices."""
-    return int(4 * 8 * num_points**2)
 
 
 def _factor(matrix: jax.Array) -> jax.Array:

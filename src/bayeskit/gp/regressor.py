@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -12,25 +11,11 @@ from sklearn.exceptions import NotFittedError
 from bayeskit._estimator import _Estimator
 from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
-from bayeskit.gp.exact import condition, draw_functions, memory_estimate, predict, update
+from bayeskit.gp.exact import condition, draw_functions, predict, update
 from bayeskit.gp.kernels import AbstractKernel, Matern52
 from bayeskit.predictive import GaussianMixturePredictive
 
-__all__ = ["GPRegressor", "available_memory"]
-
-
-def available_memory() -> int | None:
-    """Bytes the default JAX device can still allocate (GPU), or the free physical memory (CPU)."""
-    import jax
-
-    device = jax.devices()[0]
-    stats = device.memory_stats() if hasattr(device, "memory_stats") else None
-    if stats and "bytes_limit" in stats:
-        return int(stats["bytes_limit"] - stats.get("bytes_in_use", 0))
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return None
+__all__ = ["GPRegressor"]
 
 
 class GPRegressor(RegressorMixin, _Estimator):
@@ -74,7 +59,9 @@ class GPRegressor(RegressorMixin, _Estimator):
     jitter_
         Diagonal jitter the Cholesky factorization needed (0 when none).
     memory_bytes_
-        The estimate of peak memory checked before allocating.
+        The estimate of peak memory checked before allocating (:mod:`bayeskit.resources`; a fit
+        that cannot fit raises ``ResourceError``, and ``estimate(model.fit, X, y)`` reports memory
+        and time without fitting).
 
     Examples
     --------
@@ -102,16 +89,11 @@ class GPRegressor(RegressorMixin, _Estimator):
     ):
         self._store(locals())
 
-    def _check_memory(self, num_points: int) -> None:
-        needed = memory_estimate(num_points)
-        self.memory_bytes_ = needed
-        free = available_memory()
-        if free is not None and needed > free:
-            raise MemoryError(
-                f"an exact GP on {num_points:,} points needs about {needed / 2**30:.1f} GiB "
-                f"(four {num_points:,} x {num_points:,} float64 matrices); {free / 2**30:.1f} GiB is free. "
-                "Fit on a subset, or use a machine with more (GPU) memory."
-            )
+    def _check_memory(self, num_points: int, num_features: int) -> None:
+        """Refuse (:class:`bayeskit.resources.ResourceError`) an exact GP that cannot fit in the free memory."""
+        from bayeskit.gp._footprint import gp_estimate
+
+        self.memory_bytes_ = gp_estimate(num_points, num_features).check().memory()
 
     def fit(self, X: Any, y: Any):
         """Fit the hyperparameters (per ``optimizer``) and condition on ``(X, y)``; returns self."""
@@ -127,13 +109,15 @@ class GPRegressor(RegressorMixin, _Estimator):
         target = target_vector(y, x.shape[0], "gaussian")
         if x.shape[0] < 2:
             raise ValueError(f"a GP needs at least 2 rows; got {x.shape[0]}.")
-        self._check_memory(x.shape[0])
+        self._check_memory(max(x.shape[0], self.pad_to or 0), x.shape[1])
         self.y_mean_, self.y_std_ = (float(target.mean()), float(target.std())) if self.normalize_y else (0.0, 1.0)
         if self.y_std_ == 0:
             raise ValueError("`y` is constant; a GP has nothing to learn. Check the target column.")
         ys = (target - self.y_mean_) / self.y_std_
         kernel = self.kernel if self.kernel is not None else Matern52(np.ones(x.shape[1]))
         noise, mean = float(self.noise_variance), 0.0
+        if self.optimizer != "nuts":  # NUTS makes its own estimate (the GP inside every gradient)
+            self._stop_a_dry_run(kernel, x, ys, noise)
         if self.optimizer == "lml":
             result = fit_hyperparameters(
                 kernel,
@@ -158,6 +142,15 @@ class GPRegressor(RegressorMixin, _Estimator):
         self.feature_names_in_, self.n_features_in_ = design.names, x.shape[1]
         self.log_marginal_likelihood_ = self._log_marginal_likelihood()
         return self
+
+    def _stop_a_dry_run(self, kernel: AbstractKernel, x: np.ndarray, ys: np.ndarray, noise: float) -> None:
+        """Inside ``bayeskit.resources.estimate``: the calibrated estimate, and the fit stops (memory was checked)."""
+        from bayeskit.gp._footprint import calibrate_fit, gp_estimate
+        from bayeskit.resources import admit, in_dry_run
+
+        if in_dry_run():
+            size = max(x.shape[0], self.pad_to or 0)
+            admit(lambda calibrate: gp_estimate(size, x.shape[1], calibrate_fit(self, kernel, x, ys, noise)))
 
     def _sample(self, kernel: AbstractKernel, noise: float, x: np.ndarray, ys: np.ndarray):
         """NUTS over the hyperparameters; keeps thinned draws' GP states; returns the posterior-median ones."""
@@ -259,7 +252,7 @@ class GPRegressor(RegressorMixin, _Estimator):
 
         x = self._inputs(X)
         target = target_vector(y, x.shape[0], "gaussian")
-        self._check_memory(self.state_.x.shape[0] + x.shape[0])
+        self._check_memory(self.state_.x.shape[0] + x.shape[0], x.shape[1])
         standardized = (target - self.y_mean_) / self.y_std_
         self.state_ = update(self.state_, x, standardized)
         if hasattr(self, "draw_states_"):

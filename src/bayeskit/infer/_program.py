@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from bayeskit.resources import compiled_bytes
+
 __all__ = ["Program", "cached", "get_program", "is_cached", "merge", "model_generators", "split_arguments"]
 
 _CACHE: OrderedDict[Any, Program] = OrderedDict()
@@ -84,6 +86,10 @@ class Program:
     mass_matrix: str = "variance"  # the estimator used at window ends ("auto" resolved)
     evaluate: Any = None  # (flat points, data) -> potential, gradient, position: for restarts
     step_sizes: Any = None  # (HMC state, keys, data) -> a reasonable step size per chain: at window ends
+    unconstrained_size: int = 0  # numbers per draw as sampled (the flat unconstrained position)
+    constrained_size: int = 0  # numbers per draw in the posterior (constrained sites and deterministics)
+    itemsize: int = 4  # bytes per number (float32 or float64)
+    device_bytes: int = 0  # peak bytes of the compiled init or chunk program (per device when sharded)
 
     def run_chunk(self, state: Any, num: int, dynamic: list[Any]) -> tuple[Any, dict[str, np.ndarray]]:
         """Advance every chain ``num`` (<= chunk) transitions; host copies of what they produced."""
@@ -341,11 +347,14 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
     given = () if isinstance(init_kind, str) else init_kind
     values = {name: jnp.zeros((num_chains, *shape), dtype) for name, shape, dtype in given}
     if chains == "sharded":
-        compiled_init, compiled_advance = _sharded(init, advance, keys, dynamic, values, chunk)
+        compiled_init, compiled_advance, device_bytes = _sharded(init, advance, keys, dynamic, values, chunk)
     else:
         compiled_init = jax.jit(init).lower(keys, dynamic, values).compile()
         state_shape = jax.eval_shape(init, keys, dynamic, values)
         compiled_advance = jax.jit(advance, donate_argnums=0).lower(state_shape, jnp.int32(chunk), dynamic).compile()
+        device_bytes = max(compiled_bytes(compiled_init), compiled_bytes(compiled_advance))
+    z_example = jax.tree.map(lambda x: jax.ShapeDtypeStruct((1, *x.shape), x.dtype), generators["z_shape"])
+    constrained_shape = jax.eval_shape(constrain, z_example, dynamic)
     return Program(
         init=compiled_init,
         advance=compiled_advance,
@@ -356,15 +365,20 @@ def _build(model: Any, spec: tuple, dynamic: list[Any], settings: tuple) -> Prog
         evaluate=jax.jit(evaluate),
         step_sizes=jax.jit(heuristic_step_sizes),
         compile_s=time.perf_counter() - start,
+        unconstrained_size=size,
+        constrained_size=sum(int(np.prod(leaf.shape[1:])) for leaf in jax.tree.leaves(constrained_shape)),
+        itemsize=max((np.dtype(leaf.dtype).itemsize for leaf in jax.tree.leaves(generators["z_shape"])), default=4),
+        device_bytes=device_bytes,
     )
 
 
-def _sharded(init: Any, advance: Any, keys: Any, dynamic: list[Any], values: dict, chunk: int) -> tuple[Any, Any]:
+def _sharded(init: Any, advance: Any, keys: Any, dynamic: list[Any], values: dict, chunk: int) -> tuple[Any, Any, int]:
     """``init`` and ``advance`` compiled under ``shard_map``: the chains split over every local device.
 
     Each device starts and steps its own chains (vectorized there); the data are replicated and
     nothing crosses devices inside a chunk. The returned callables lay their arguments out as
-    the programs expect (a no-op for a state already there, so donation still reuses it).
+    the programs expect (a no-op for a state already there, so donation still reuses it); the
+    number is the larger program's peak bytes on one device.
     """
     import jax
     import jax.numpy as jnp
@@ -401,7 +415,8 @@ def _sharded(init: Any, advance: Any, keys: Any, dynamic: list[Any], values: dic
     def placed(compiled: Any, shardings: tuple) -> Any:
         return lambda *args: compiled(*(place(arg, where) for arg, where in zip(args, shardings, strict=True)))
 
-    return placed(compiled_init, init_shardings), placed(compiled_advance, advance_shardings)
+    device_bytes = max(compiled_bytes(compiled_init), compiled_bytes(compiled_advance))
+    return placed(compiled_init, init_shardings), placed(compiled_advance, advance_shardings), device_bytes
 
 
 def _signature(value: Any) -> tuple:

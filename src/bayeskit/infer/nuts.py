@@ -11,6 +11,7 @@ import numpy as np
 from bayeskit._progress import progress_bar, status
 from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
+from bayeskit.infer._footprint import nuts_estimate
 from bayeskit.infer._precision import PRECISIONS, with_precision
 from bayeskit.infer._program import Program, get_program, is_cached, split_arguments
 from bayeskit.infer.adapt import MASS_MATRICES, window_end
@@ -19,6 +20,7 @@ from bayeskit.infer.diagnostics import chain_findings, check_inference_data, pre
 from bayeskit.infer.draws import DrawsPosterior
 from bayeskit.infer.model_check import check_model
 from bayeskit.parallel.devices import check_divisible, device_count
+from bayeskit.resources import admit
 
 __all__ = ["AUTO_CHAINS_PER_ACCELERATOR", "CHAIN_METHODS", "INITS", "MASS_MATRICES", "PRECISIONS", "nuts"]
 
@@ -170,6 +172,11 @@ def nuts(
         Before sampling, when the model has a discrete latent site, a distribution
         parameter that leaves its support at values the model can reach, observed values
         outside their support or a NaN density (:func:`bayeskit.infer.check_model`).
+    ResourceError
+        Before the chains start, when the draws and the compiled sampler need more memory than
+        is free (:mod:`bayeskit.resources`); the message names the ``num_samples`` that fits.
+        ``bayeskit.resources.estimate(nuts, model, ..., key=key)`` reports memory and time
+        without running.
 
     References
     ----------
@@ -252,7 +259,27 @@ def nuts(
     with status("compiling the model (once per model, settings and data shapes)", progress and not ready):
         program, cached, dynamic = _program(model, args, kwargs, settings)
     run = _Run(program, dynamic, num_warmup, num_samples, 0.0 if cached else program.compile_s, max_restarts)
-    state = program.init(jax.random.split(key_data, num_chains), dynamic, init_values)
+    devices = device_count() if chain_method == "sharded" else 1
+    planned = {
+        "num_chains": num_chains,
+        "num_warmup": num_warmup,
+        "num_samples": num_samples,
+        "done": int(saved[0].get("done", 0)) if saved is not None else 0,
+        "chain_method": chain_method,
+        "devices": devices,
+        "max_tree_depth": max_tree_depth,
+    }
+
+    def start() -> tuple[Any, list]:
+        return program.init(jax.random.split(key_data, num_chains), dynamic, init_values), dynamic
+
+    def finish(state: Any, pieces: list[dict[str, Any]]) -> None:
+        trial = _Run(program, dynamic, 0, sum(len(piece["num_steps"]) for piece in pieces), 0.0)
+        trial.pieces = pieces
+        trial.posterior(model, args, kwargs, max_tree_depth, 0, state, precision)
+
+    admit(lambda calibrate: nuts_estimate(program, planned, start, calibrate, finish))  # refuses, or stops a dry run
+    state = start()[0]
     resumed = 0
     if saved is not None:
         state = run.restore(checkpoint, saved, state)
@@ -264,7 +291,7 @@ def nuts(
                 run.save(checkpoint, stamp, state)
     posterior = run.posterior(model, args, kwargs, max_tree_depth, resumed, state, precision)
     posterior.details["chain_method"] = chain_method  # what "auto" chose
-    posterior.details["devices"] = device_count() if chain_method == "sharded" else 1
+    posterior.details["devices"] = devices
     posterior.details["init"] = init if isinstance(init, str) else "values"
     return posterior
 

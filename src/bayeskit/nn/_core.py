@@ -16,6 +16,7 @@ Every regression head is expressed the same way: per input, components
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import equinox as eqx
@@ -45,7 +46,8 @@ def output_size(head: str, num_outputs: int) -> int:
 
 
 def _inverse_softplus(value: float) -> float:
-    return float(jnp.log(jnp.expm1(value)))
+    """A Python float (no JAX op, so a network can be built under ``eval_shape`` for its memory estimate)."""
+    return math.log(math.expm1(value))
 
 
 class BayesLinear(eqx.Module):

@@ -20,8 +20,10 @@ from bayeskit._rng import as_generator, raw_key, substream
 from bayeskit._validate import check_choice, check_prob
 from bayeskit.nn._core import HEADS
 from bayeskit.nn._data import classification_data, fit_scalers, regression_data
+from bayeskit.nn._footprint import network_estimate
 from bayeskit.parallel.devices import batch_sharding, check_divisible, device_count, local_mesh, place
 from bayeskit.predictive import CategoricalPredictive, GaussianMixturePredictive
+from bayeskit.resources import admit
 
 __all__ = ["MEMBER_METHODS", "DeepEnsemble", "MCDropout"]
 
@@ -106,7 +108,9 @@ class _NetworkModel(RegressorMixin, _Estimator):
         x, target, names = self._prepare(X, y)
         data = self._training_data(x, target, names)
         executor, workers = getattr(self, "executor", None), getattr(self, "workers", None)
-        if executor is None and workers in (None, 1):
+        apart = not (executor is None and workers in (None, 1))
+        admit(lambda calibrate: network_estimate(self, data, members, apart, calibrate))  # refuses, or a dry run stops
+        if not apart:
             params, static, history, valid_history, key_train = self._train(data, np.arange(members), self.progress)
         else:
             params, static, history, valid_history = self._train_apart(data, members, executor, workers)
@@ -147,8 +151,8 @@ class _NetworkModel(RegressorMixin, _Estimator):
         xs = jnp.asarray(self.x_scaler_.forward(x), jnp.float32)
         return {"xs": xs, "ys": ys, "train": train, "valid": valid, "batch": min(self.batch_size, train.size)}
 
-    def _train(self, data: dict[str, Any], indices: np.ndarray, progress: bool):
-        """Train the members ``indices`` of the ensemble together (one vectorized program).
+    def _train(self, data: dict[str, Any], indices: np.ndarray, progress: bool, epochs: int | None = None):
+        """Train the members ``indices`` of the ensemble together (one vectorized program), ``epochs`` at most.
 
         Member ``m`` has the same initial weights and the same shuffles whichever others train
         beside it. Each keeps its best epoch; training stops when no member has improved for
@@ -186,8 +190,9 @@ class _NetworkModel(RegressorMixin, _Estimator):
             params, opt_state, best, best_loss = place((params, opt_state, best, best_loss), split)
             x_train, y_train, x_valid, y_valid = place((x_train, y_train, x_valid, y_valid), whole)
         history, valid_history = [], []
-        with progress_bar(f"training {self._method}", self.epochs, progress) as advance:
-            for _ in range(self.epochs):
+        epochs = self.epochs if epochs is None else epochs
+        with progress_bar(f"training {self._method}", epochs, progress) as advance:
+            for _ in range(epochs):
                 key_train, key_epoch = jax.random.split(key_train)
                 params, opt_state, best, best_loss, losses, loss = epoch(
                     params,
