@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 
 import pandas as pd
 
-__all__ = ["DATASETS", "dataset_path", "load_dataset"]
+__all__ = ["DATASETS", "dataset_path", "load_dataset", "python_docstrings"]
 
 DATASETS = {
     "calibration_classification": "Predictions of an overconfident 3-class model: columns label, p_0, p_1, p_2.",
@@ -66,3 +67,47 @@ def load_dataset(name: str) -> pd.DataFrame:
     """
     with resources.as_file(dataset_path(name)) as path:
         return pd.read_csv(path)
+
+
+def python_docstrings(min_words: int = 20) -> list[str]:
+    """The docstrings of the running Python's standard library: a real text corpus on every machine, no download.
+
+    Module, class and function docstrings of every ``.py`` file under the standard library
+    (tests, IDLE, tkinter, lib2to3 and site-packages left out), read with ``ast`` (nothing is
+    imported), each with at least ``min_words`` words, in a fixed order (sorted paths, then source
+    order). About 2,700 texts and 180,000 words on CPython 3.12; another Python version gives another corpus.
+
+    Examples
+    --------
+    >>> texts = python_docstrings()
+    >>> len(texts) > 1000 and all(len(text.split()) >= 20 for text in texts)
+    True
+    """
+    if isinstance(min_words, bool) or not isinstance(min_words, int) or min_words < 1:
+        raise ValueError(f"`min_words` must be an int >= 1; got {min_words!r}.")
+    return list(_docstrings(min_words))
+
+
+@functools.cache
+def _docstrings(min_words: int) -> tuple[str, ...]:
+    """Read once per process (parsing the standard library takes a few seconds)."""
+    import ast
+    import sysconfig
+    from pathlib import Path
+
+    root = Path(sysconfig.get_paths()["stdlib"])
+    skipped = {"test", "tests", "idlelib", "tkinter", "lib2to3", "site-packages", "dist-packages", "turtledemo"}
+    texts = []
+    for path in sorted(root.rglob("*.py")):
+        if skipped & set(path.relative_to(root).parts):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, OSError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                text = ast.get_docstring(node)
+                if text and len(text.split()) >= min_words:
+                    texts.append(text)
+    return tuple(texts)
