@@ -644,6 +644,42 @@ def serve(
     run_server(host, port, study, checkpoint, on_ready=ready)
 
 
+@app.command()
+@handle_errors
+def topics(
+    docs: Path | None = typer.Argument(
+        None,
+        help="A text file (one document per line) or a CSV with --column; omit for the standard library's docstrings.",
+    ),
+    column: str | None = typer.Option(None, "--column", help="The CSV column that holds the texts."),
+    num_topics: int = typer.Option(10, "--topics", help="Number of topics."),
+    words: int = typer.Option(10, "--words", help="Top words shown per topic."),
+    passes: int = typer.Option(10, "--passes", help="Passes of variational Bayes over the documents."),
+    method: str = typer.Option("batch", "--method", help="batch | online (minibatches of 128 documents)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same topics)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the topics as JSON on stdout."),
+    report: Path | None = typer.Option(
+        None, "--report", help="Write an HTML report (top words with intervals, sizes, document-topic map)."
+    ),
+) -> None:
+    """Find the topics of a set of texts (latent Dirichlet allocation) and print their top words and sizes."""
+    from bayeskit.cli._output import print_json, stderr_console, stdout_console
+    from bayeskit.cli.topics import print_topics, run_topics, to_json
+
+    check_output(report, "--report")
+    result = run_topics(docs, column, num_topics, words, passes, method, seed)
+    if json_output:
+        print_json(to_json(result))
+    else:
+        print_topics(stdout_console(), result)
+    if report is not None:
+        from bayeskit.report import Report
+        from bayeskit.report.topics import add_topic_sections
+
+        written = add_topic_sections(Report("Topic model"), result).save(report)
+        stderr_console().print(f"wrote {written}")
+
+
 bandit_app = typer.Typer(help="Bandit policies: simulate Thompson sampling against UCB and epsilon-greedy.")
 app.add_typer(bandit_app, name="bandit")
 
