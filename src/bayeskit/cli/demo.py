@@ -21,10 +21,11 @@ class DemoSize(NamedTuple):
     vae_epochs: int
     bandit_horizon: int
     bandit_seeds: int
+    topic_passes: int  # LDA passes over the standard library's docstrings
 
 
-FULL = DemoSize(draws=1000, epochs=500, vae_epochs=300, bandit_horizon=20_000, bandit_seeds=50)
-QUICK = DemoSize(draws=1000, epochs=100, vae_epochs=40, bandit_horizon=20_000, bandit_seeds=50)
+FULL = DemoSize(draws=1000, epochs=500, vae_epochs=300, bandit_horizon=20_000, bandit_seeds=50, topic_passes=20)
+QUICK = DemoSize(draws=1000, epochs=100, vae_epochs=40, bandit_horizon=20_000, bandit_seeds=50, topic_passes=5)
 
 
 def _conjugate(report: Report, size: DemoSize) -> dict[str, Any]:
@@ -123,6 +124,15 @@ def _bandit(report: Report, size: DemoSize) -> dict[str, Any]:
     return result.summary().reset_index().to_dict(orient="records")
 
 
+def _topics(report: Report, size: DemoSize) -> dict[str, Any]:
+    from bayeskit.cli.topics import run_topics, to_json
+    from bayeskit.report.topics import add_topic_sections
+
+    result = run_topics(None, None, 10, 10, size.topic_passes, "batch", 0, progress=False)
+    add_topic_sections(report, result)
+    return to_json(result)
+
+
 # Each later workflow adds a (name, section builder) pair here; the demo runs them in order.
 SECTIONS = [
     ("conjugate", _conjugate),
@@ -133,6 +143,7 @@ SECTIONS = [
     ("vae", _vae),
     ("track", _track),
     ("bandit", _bandit),
+    ("topics", _topics),
 ]
 
 

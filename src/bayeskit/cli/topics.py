@@ -46,9 +46,16 @@ def read_texts(path: Path | None, column: str | None) -> tuple[list[str], str]:
 
 
 def run_topics(
-    path: Path | None, column: str | None, topics: int, words: int, passes: int, method: str, seed: int
+    path: Path | None,
+    column: str | None,
+    topics: int,
+    words: int,
+    passes: int,
+    method: str,
+    seed: int,
+    progress: bool = True,
 ) -> dict[str, Any]:
-    """Fit the topic model and gather what the command prints."""
+    """Fit the topic model and gather what the command prints (a progress bar over passes on stderr)."""
     from bayeskit.models.topics import TopicModel
 
     texts, source = read_texts(path, column)
@@ -56,7 +63,7 @@ def run_topics(
         if value < 1:
             raise BadInput(f"`{name}` must be >= 1; got {value}.")
     min_df = 2 if len(texts) >= 50 else 1  # a word in one document of many says nothing about topics
-    model = TopicModel(num_topics=topics, max_iter=passes, method=method, key=seed, progress=True, min_df=min_df)
+    model = TopicModel(num_topics=topics, max_iter=passes, method=method, key=seed, progress=progress, min_df=min_df)
     with bad_input_on_value_errors():
         model.fit(texts)
     shares = model.document_topic_ / model.document_topic_.sum(axis=1, keepdims=True)
