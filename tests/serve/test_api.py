@@ -159,6 +159,8 @@ def test_ab_equals_the_decide_engine_and_downloads(client):
         ("/api/beta-binomial", {"path": "/etc/passwd"}, "path", "this endpoint takes only"),
         ("/api/aleatoric-epistemic", {"num_obs": 10_000}, "num_obs", "<= 500"),
         ("/api/covariance", {"rho": 1}, "rho", "<= 0.99"),
+        ("/api/topics", {"alpha": 0}, "alpha", "> 0"),
+        ("/api/topics", {"num_topics": 50}, "num_topics", "<= 20"),
         ("/api/ab", {"visitors": "10,10", "conversions": "11,5"}, "conversions", "<= visitors in every arm"),
         ("/api/ab", {"visitors": "10,10,10"}, "visitors", "one value per arm"),
         ("/api/ab", {"visitors": "10,-5"}, "visitors", "Value 2"),
@@ -233,3 +235,13 @@ def test_every_page_and_script_is_served(client):
         assert client.get(f"/static/{name}").status_code == 200
     listed = {e["path"] for e in get(client, "/api")["endpoints"]}
     assert {"/api/beta-binomial", "/api/ab", "/api/ab/report", "/api/studies/{index}"} <= listed
+
+
+def test_topics_mix_more_under_a_larger_prior(client):
+    few = get(client, "/api/topics", alpha=0.05)
+    many = get(client, "/api/topics", alpha=2.0)
+    assert few["documents"] == 600 and len(few["topics"]) == 6
+    assert 1 <= few["topics_per_document"] < many["topics_per_document"] <= 6
+    shares = [topic["share"] for topic in few["topics"]]
+    assert shares == sorted(shares, reverse=True) and sum(shares) == pytest.approx(1.0)
+    assert all(len(topic["words"].split()) == 6 for topic in few["topics"])

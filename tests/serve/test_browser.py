@@ -255,3 +255,13 @@ def test_monitors_without_files_say_how_to_name_them(page):
         for path, words in (("/studies", "bayeskit serve --study FILE"), ("/runs", "bayeskit serve --checkpoint FILE")):
             load(page, url + path)
             assert words in page.text_content("#detail .banner")
+
+
+def test_topics_page_follows_the_prior(page, base_url):
+    load(page, f"{base_url}/explore/topics")
+    wait_for(page, "topics_per_document", explore.topics(6, 0.1, 0)["topics_per_document"], rel=1e-6)
+    slide(page, "alpha", 2)
+    expected = explore.topics(6, 2.0, 0)
+    wait_for(page, "topics_per_document", expected["topics_per_document"], rel=1e-6)
+    assert value(page, "largest_share") == pytest.approx(expected["largest_share"], rel=1e-6)
+    assert page.locator("#figure svg").count() == 1 and page.locator("#figure-mixing svg").count() == 1

@@ -116,6 +116,16 @@ ENDPOINTS = (
         explore.regularization,
     ),
     Endpoint(
+        "topics",
+        "LDA on 600 standard-library docstrings: topics, their sizes and how many topics a document mixes.",
+        {
+            "num_topics": Number(2, 20, 6, integer=True),
+            "alpha": Number(0.0, 10.0, 0.1, low_open=True),
+            "seed": Number(0, 2**31 - 1, 0, integer=True),
+        },
+        explore.topics,
+    ),
+    Endpoint(
         "ab",
         "A Bayesian A/B/n test of typed per-arm totals: P(best), expected loss, lift, decision, prior sensitivity.",
         AB_FIELDS,

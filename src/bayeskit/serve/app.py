@@ -294,6 +294,7 @@ def create_app(
 
         try:
             explore.regularization(0.0)  # the ridge and lasso paths, computed once
+            explore.topics(6, 0.1, 0)  # reads the docstrings and compiles the 6-topic LDA programs
             for size in (5, 100, 200, 400):  # one fit per padded size compiles its programs
                 if stopping.is_set():
                     return

@@ -195,6 +195,25 @@ PAGES: dict[str, Page] = {
             figures=("figure", "figure-ridge", "figure-lasso"),
         ),
         Page(
+            "topics",
+            "/explore/topics",
+            "Topics: a Dirichlet prior on what each document mixes",
+            "Topics",
+            "Latent Dirichlet allocation on 600 docstrings of Python's standard library: each topic is a Dirichlet "
+            "posterior over words, each document a Dirichlet posterior over topics. The prior α on the documents' "
+            "mixtures decides how many topics a document draws on: with a small α most documents sit in one topic "
+            "(“topics per document” near 1, the curve of main-topic shares near 1), with a large α they mix several "
+            "and the topics blur into the corpus's common words. More topics split the large ones.",
+            (
+                Slider("num_topics", "topics", 2, 20, 1, 6),
+                Slider("alpha", "prior α on documents' topics", 0.01, 3, 0.01, 0.1),
+            ),
+            _out("topics_per_document", "topics per document (exp entropy)")
+            + _out("largest_share", "share of the largest topic")
+            + _out("documents", "documents"),
+            figures=("figure", "figure-mixing"),
+        ),
+        Page(
             "ab",
             "/ab",
             "A/B/n test explorer",
@@ -231,7 +250,16 @@ PAGES: dict[str, Page] = {
     )
 }
 
-_NAV_ORDER = ("prior-posterior", "normal-mean", "aleatoric-epistemic", "gaussian", "covariance", "mle-map", "ab")
+_NAV_ORDER = (
+    "prior-posterior",
+    "normal-mean",
+    "aleatoric-epistemic",
+    "gaussian",
+    "covariance",
+    "mle-map",
+    "topics",
+    "ab",
+)
 
 
 def _shell(title: str, body: str, scripts: tuple[str, ...], current: str = "") -> str:
