@@ -149,3 +149,23 @@ def test_ensemble_refuses_before_training(monkeypatch):
     monkeypatch.setenv(HOST_LIMIT_VARIABLE, "10KB")
     with pytest.raises(ResourceError, match=r"deep ensemble training: 5 members.*Train fewer members at once"):
         DeepEnsemble(epochs=2).fit(np.random.default_rng(0).normal(size=(40, 2)), np.arange(40.0))
+
+
+def test_a_long_run_holds_at_most_a_capped_chunk_of_draws_on_the_device():
+    from bayeskit.infer.nuts import CHUNK_BYTES, _chunk_size
+
+    per_transition = 64 * (100 * 4 + 21)  # 64 chains of a 100-number draw
+    assert _chunk_size(1000, 50_000, False, None, per_transition) == CHUNK_BYTES // per_transition
+    assert _chunk_size(1000, 50_000, False, 25) == 25  # a checkpoint keeps its interval
+    assert _chunk_size(100, 100, False, None, 10**12) == 10  # never below 10 transitions
+
+
+def test_capped_chunks_give_the_same_draws(monkeypatch):
+    import importlib
+
+    nuts_module = importlib.import_module("bayeskit.infer.nuts")  # the module, not the function it exports
+    whole = nuts(normal_means, y=Y, key=jax.random.key(3), **SETTINGS)
+    per_transition = SETTINGS["num_chains"] * (4 * 4 + 5 + 16)
+    monkeypatch.setattr(nuts_module, "CHUNK_BYTES", 16 * per_transition)  # chunks of 16 transitions
+    chunked = nuts(normal_means, y=Y, key=jax.random.key(3), **SETTINGS)
+    np.testing.assert_array_equal(chunked.draws["mu"], whole.draws["mu"])

@@ -35,11 +35,52 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
     return int(value)
 
 
-def _chunk_size(num_warmup: int, num_samples: int, progress: bool, checkpoint_every: int | None) -> int:
+CHUNK_BYTES = 64 * 2**20  # the most one chunk's draws may hold on the device (without a checkpoint)
+
+
+def _chunk_size(
+    num_warmup: int, num_samples: int, progress: bool, checkpoint_every: int | None, draw_bytes: int = 0
+) -> int:
+    """Transitions per compiled chunk: the checkpoint interval, a tenth of the run with progress, else the run.
+
+    Without a checkpoint the chunk is also capped so that its buffer of draws (``draw_bytes`` per
+    transition, all chains) stays under ``CHUNK_BYTES``: a run in one chunk held every draw on the
+    device besides the host's copy (1.3 GiB for 64 chains x 50,000 draws x 100 numbers).
+    """
     if checkpoint_every is not None:
         return checkpoint_every
     longest = max(num_warmup, num_samples)
-    return max(1, -(-longest // 10)) if progress else longest
+    chunk = max(1, -(-longest // 10)) if progress else longest
+    if draw_bytes > 0:
+        chunk = min(chunk, max(10, CHUNK_BYTES // draw_bytes))
+    return max(1, chunk)
+
+
+_DRAW_NUMBERS: dict[Any, int] = {}  # (model, argument structure, shapes) -> unconstrained numbers per draw
+
+
+def _draw_numbers(model: Any, args: tuple, kwargs: dict) -> int:
+    """The numbers in one unconstrained draw of ``model`` (an abstract trace, remembered per argument shapes)."""
+    import jax
+
+    from bayeskit.infer._program import _signature, model_generators
+
+    dynamic, spec = split_arguments(args, kwargs)
+    try:
+        key = (model, spec, tuple(_signature(value) for value in dynamic))
+        hash(key)
+    except TypeError:
+        key = None
+    if key is not None and key in _DRAW_NUMBERS:
+        return _DRAW_NUMBERS[key]
+    try:
+        shapes = model_generators(model, spec, dynamic)["z_shape"]
+    except Exception:  # a model check_model will refuse (discrete sites, bad data): no cap, its error comes next
+        return 0
+    numbers = sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(shapes))
+    if key is not None:
+        _DRAW_NUMBERS[key] = numbers
+    return numbers
 
 
 @with_precision
@@ -215,7 +256,11 @@ def nuts(
         )
     every = _check_int("checkpoint_every", checkpoint_every, 1) if checkpoint is not None else None
     key_data = raw_key(key)
-    chunk = _chunk_size(num_warmup, num_samples, progress, every)
+    draw_bytes = 0
+    if every is None:  # the chunk's buffer of draws is capped (checkpointed runs keep their interval)
+        itemsize = 8 if precision == "float64" else 4
+        draw_bytes = num_chains * (_draw_numbers(model, args, kwargs) * itemsize + 5 + 4 * itemsize)
+    chunk = _chunk_size(num_warmup, num_samples, progress, every, draw_bytes)
     settings = (
         num_chains,
         num_warmup,
