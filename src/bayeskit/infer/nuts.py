@@ -73,8 +73,12 @@ def _draw_numbers(model: Any, args: tuple, kwargs: dict) -> int:
         key = None
     if key is not None and key in _DRAW_NUMBERS:
         return _DRAW_NUMBERS[key]
+    import warnings
+
     try:
-        shapes = model_generators(model, spec, dynamic)["z_shape"]
+        with warnings.catch_warnings():  # NumPyro's warnings about the model come once, from check_model's own trace
+            warnings.simplefilter("ignore")
+            shapes = model_generators(model, spec, dynamic)["z_shape"]
     except Exception:  # a model check_model will refuse (discrete sites, bad data): no cap, its error comes next
         return 0
     numbers = sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(shapes))

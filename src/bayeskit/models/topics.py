@@ -236,6 +236,7 @@ class TopicModel(TransformerMixin, _Estimator):
                     )
                 if self.empirical_bayes:
                     self._empirical_bayes(np.asarray(gamma)[:num_docs], np.asarray(topic_word))
+                    gamma = gamma.at[num_docs:].set(jnp.asarray(self.alpha_, jnp.float32))  # padding adds nothing
                 elbo.append(_lda.bound(corpus, gamma, jnp.asarray(self.alpha_, jnp.float32), topic_word, self.eta_))
                 advance(1)
         self.components_ = np.asarray(topic_word, dtype=np.float64)
