@@ -241,7 +241,8 @@ def test_topics_mix_more_under_a_larger_prior(client):
     few = get(client, "/api/topics", alpha=0.05)
     many = get(client, "/api/topics", alpha=2.0)
     assert few["documents"] == 600 and len(few["topics"]) == 6
-    assert 1 <= few["topics_per_document"] < many["topics_per_document"] <= 6
+    # exp(entropy) lies in [1, 6] whatever the prior; a small alpha puts documents in few topics, a large one mixes
+    assert few["topics_per_document"] < 2.5 and many["topics_per_document"] > 4
     shares = [topic["share"] for topic in few["topics"]]
     assert shares == sorted(shares, reverse=True) and sum(shares) == pytest.approx(1.0)
     assert all(len(topic["words"].split()) == 6 for topic in few["topics"])
