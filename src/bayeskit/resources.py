@@ -34,8 +34,11 @@ __all__ = [
     "ResourceEstimate",
     "admit",
     "available",
+    "compiled_bytes",
     "estimate",
     "format_bytes",
+    "format_seconds",
+    "free_memory",
     "in_dry_run",
     "parse_bytes",
 ]

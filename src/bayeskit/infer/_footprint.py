@@ -14,6 +14,7 @@ depth limit at the measured cost per gradient.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -124,8 +125,6 @@ def _fix(program: Any, run: dict[str, Any], free: dict[str, int | None], per_dra
 def _calibrated(
     result: ResourceEstimate, program: Any, run: dict[str, Any], start: Any, finish: Any
 ) -> ResourceEstimate:
-    import dataclasses
-
     total = run["num_warmup"] + run["num_samples"] - run.get("done", 0)
     if total <= 0:
         return dataclasses.replace(result, seconds=0.0, calibration="nothing left to run")
