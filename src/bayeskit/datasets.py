@@ -76,6 +76,7 @@ def python_docstrings(min_words: int = 20) -> list[str]:
     (tests, IDLE, tkinter, lib2to3 and site-packages left out), read with ``ast`` (nothing is
     imported), each with at least ``min_words`` words, in a fixed order (sorted paths, then source
     order). About 2,700 texts and 180,000 words on CPython 3.12; another Python version gives another corpus.
+    Kept on disk after the first call (``~/.cache/bayeskit``, or ``$BAYESKIT_CACHE_DIR``).
 
     Examples
     --------
@@ -90,12 +91,41 @@ def python_docstrings(min_words: int = 20) -> list[str]:
 
 @functools.cache
 def _docstrings(min_words: int) -> tuple[str, ...]:
-    """Read once per process (parsing the standard library takes a few seconds)."""
-    import ast
+    """Read once per process, and kept on disk beside the compilation cache (parsing takes about 4 s).
+
+    The file is named by the Python version and the standard library's path, so another Python
+    reads its own; a missing, unreadable or corrupt file is parsed again and rewritten.
+    """
+    import hashlib
+    import json
+    import os
+    import sys
     import sysconfig
     from pathlib import Path
 
-    root = Path(sysconfig.get_paths()["stdlib"])
+    from bayeskit.compilation_cache import default_cache_dir
+
+    root = sysconfig.get_paths()["stdlib"]
+    stamp = hashlib.sha256(f"{sys.version}|{root}|{min_words}".encode()).hexdigest()[:16]
+    path = default_cache_dir().parent / f"docstrings-{stamp}.json"
+    try:
+        return tuple(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        pass
+    texts = _parse_docstrings(Path(root), min_words)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(texts), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:  # a read-only home: parse again next time
+        pass
+    return texts
+
+
+def _parse_docstrings(root, min_words: int) -> tuple[str, ...]:
+    import ast
+
     skipped = {"test", "tests", "idlelib", "tkinter", "lib2to3", "site-packages", "dist-packages", "turtledemo"}
     texts = []
     for path in sorted(root.rglob("*.py")):

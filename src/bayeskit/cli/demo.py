@@ -25,7 +25,7 @@ class DemoSize(NamedTuple):
 
 
 FULL = DemoSize(draws=1000, epochs=500, vae_epochs=300, bandit_horizon=20_000, bandit_seeds=50, topic_passes=20)
-QUICK = DemoSize(draws=1000, epochs=100, vae_epochs=40, bandit_horizon=20_000, bandit_seeds=50, topic_passes=5)
+QUICK = DemoSize(draws=1000, epochs=100, vae_epochs=40, bandit_horizon=20_000, bandit_seeds=50, topic_passes=3)
 
 
 def _conjugate(report: Report, size: DemoSize) -> dict[str, Any]:
