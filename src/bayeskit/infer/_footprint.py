@@ -22,7 +22,7 @@ import numpy as np
 
 from bayeskit.resources import Need, ResourceEstimate, format_bytes, free_memory
 
-__all__ = ["CALIBRATION_SKIPPED", "CALIBRATION_TIMED", "nuts_estimate"]
+__all__ = ["CALIBRATION_SKIPPED", "CALIBRATION_TIMED", "nuts_estimate", "sampled_bytes"]
 
 CALIBRATION_SKIPPED = 40
 CALIBRATION_TIMED = 20
@@ -30,10 +30,14 @@ _STAT_BYTES = 1 + 4  # diverging (bool) and num_steps (int32); energy, potential
 _STAT_REALS = 4
 
 
+def sampled_bytes(numbers: int, itemsize: int) -> int:
+    """Bytes of one chain's draw as sampled: the unconstrained position and the six sampler statistics."""
+    return numbers * itemsize + _STAT_BYTES + _STAT_REALS * itemsize
+
+
 def _draw_bytes(program: Any) -> tuple[int, int]:
     """Bytes per chain and draw: as sampled (with the statistics) and in constrained space."""
-    raw = program.unconstrained_size * program.itemsize + _STAT_BYTES + _STAT_REALS * program.itemsize
-    return raw, program.constrained_size * program.itemsize
+    return sampled_bytes(program.unconstrained_size, program.itemsize), program.constrained_size * program.itemsize
 
 
 def nuts_estimate(

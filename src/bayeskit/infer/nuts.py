@@ -11,7 +11,7 @@ import numpy as np
 from bayeskit._progress import progress_bar, status
 from bayeskit._rng import raw_key
 from bayeskit._validate import check_choice
-from bayeskit.infer._footprint import nuts_estimate
+from bayeskit.infer._footprint import nuts_estimate, sampled_bytes
 from bayeskit.infer._precision import PRECISIONS, with_precision
 from bayeskit.infer._program import Program, get_program, is_cached, split_arguments
 from bayeskit.infer.adapt import MASS_MATRICES, window_end
@@ -263,7 +263,7 @@ def nuts(
     draw_bytes = 0
     if every is None:  # the chunk's buffer of draws is capped (checkpointed runs keep their interval)
         itemsize = 8 if precision == "float64" else 4
-        draw_bytes = num_chains * (_draw_numbers(model, args, kwargs) * itemsize + 5 + 4 * itemsize)
+        draw_bytes = num_chains * sampled_bytes(_draw_numbers(model, args, kwargs), itemsize)
     chunk = _chunk_size(num_warmup, num_samples, progress, every, draw_bytes)
     settings = (
         num_chains,

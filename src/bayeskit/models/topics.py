@@ -273,13 +273,16 @@ class TopicModel(TransformerMixin, _Estimator):
             raise NotFittedError("this TopicModel is not fitted yet: call fit(X) first.")
 
     def _gamma(self, X: Any) -> np.ndarray:
+        """The documents' Dirichlet concentrations ``(n, K)`` at the fitted topics."""
+        self._check_fitted()
+        counts = self._counts(X, fitting=False)
+        return self._gamma_of(counts, _corpus(counts))
+
+    def _gamma_of(self, counts: sparse.csr_matrix, corpus: Any) -> np.ndarray:
         import jax.numpy as jnp
 
         from bayeskit.models import _lda
 
-        self._check_fitted()
-        counts = self._counts(X, fitting=False)
-        corpus = _corpus(counts)
         start = as_generator(self.key).gamma(100.0, 0.01, (corpus.num_docs, self.components_.shape[0]))
         gamma, _, _ = _lda.e_step(
             corpus,
@@ -323,11 +326,12 @@ class TopicModel(TransformerMixin, _Estimator):
 
         from bayeskit.models import _lda
 
-        counts = self._counts(X, fitting=False)
+        self._check_fitted()
+        counts = self._counts(X, fitting=False)  # read (and for texts vectorized) once
         corpus = _corpus(counts)
         value = _lda.bound(
             corpus,
-            jnp.asarray(_pad_rows(self._gamma(X), corpus.num_docs, self.alpha_), jnp.float32),
+            jnp.asarray(_pad_rows(self._gamma_of(counts, corpus), corpus.num_docs, self.alpha_), jnp.float32),
             jnp.asarray(self.alpha_, jnp.float32),
             jnp.asarray(self.components_, jnp.float32),
             self.eta_,
