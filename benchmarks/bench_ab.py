@@ -206,10 +206,14 @@ def table_throughput(num_tests=100_000, seed=2):
         }
     )
     times = {}
-    for rope in (0.01, 0.0):
-        start = time.perf_counter()
-        analyze_statistics(stats, by=["test"], rope=rope)
-        times[rope] = time.perf_counter() - start
+    analyze_statistics(stats.iloc[:4_000], by=["test"], rope=0.01)  # first-call set-up is not throughput
+    for rope in (0.01, 0.0):  # the best of 3 runs: this shared 2-core host varies by +-20% between runs
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            analyze_statistics(stats, by=["test"], rope=rope)
+            runs.append(time.perf_counter() - start)
+        times[rope] = min(runs)
     start = time.perf_counter()
     a = stats.iloc[::2]
     b = stats.iloc[1::2]

@@ -139,3 +139,53 @@ def test_a_batch_of_tests_matches_the_closed_form_and_its_error_bounds_the_truth
     assert np.max(np.abs(prob - exact)) < 1e-9
     # the two losses differ by the difference of the means, each integrated on its own
     np.testing.assert_allclose(loss_a - loss_b, a_b / (a_b + b_b) - a_a / (a_a + b_a), atol=1e-12)
+
+
+def test_the_batched_beta_path_changes_nothing_its_bound_does_not_cover(monkeypatch):
+    """Skipped nodes (weight < 1e-12) and the integrated survival give the answers of betainc at every node."""
+    from bayeskit.decide import _quadrature, two_arm
+
+    rng = np.random.default_rng(3)
+    visitors = rng.integers(30, 50_000, (300, 2))
+    conversions = rng.binomial(visitors, rng.uniform(0.01, 0.5, (300, 1)))
+    a = stats.beta(1 + conversions[:, 0], 1 + visitors[:, 0] - conversions[:, 0])
+    b = stats.beta(1 + conversions[:, 1], 1 + visitors[:, 1] - conversions[:, 1])
+    batched = two_arm(a, b, rope=0.01)
+    near_gaussian = as_marginal(stats.beta([501.0], [9501.0]))
+    weights = _quadrature.trapezoid_nodes(near_gaussian)[1]
+    kept = _quadrature._kept_nodes(near_gaussian, weights)
+    assert kept.sum() == 29 and weights[~kept].sum() < 1e-12
+    moved = _quadrature._moved_to_nearest_kept(weights, kept)
+    assert moved.sum() == pytest.approx(1.0, abs=1e-15) and np.all(moved[~kept] == 0)
+    monkeypatch.setattr(_quadrature, "_BATCHED_FROM", 10**9)  # every node evaluated by betainc, as one test is
+    direct = two_arm(a, b, rope=0.01)
+    bound = batched[3] + direct[3]
+    for value, reference in zip((*batched[:3], batched[4]), (*direct[:3], direct[4]), strict=True):
+        assert np.all(np.abs(value - reference) <= bound)
+        assert np.max(np.abs(value - reference)) < 1e-10
+    assert np.all(batched[3] >= direct[3])  # the bound grows by what the savings could change, never shrinks
+
+
+@pytest.mark.parametrize("counts", [(20, 200), (200, 5_000), (5_000, 1e6), (1e6, 1e9)])
+def test_the_wide_arms_survival_integrated_along_the_nodes_matches_betainc_within_its_bound(counts):
+    """``S_W`` at (scaled) nodes from two incomplete betas and the logit density, against ``betainc`` at each."""
+    from bayeskit.decide import _quadrature
+
+    rng = np.random.default_rng(5)
+    size = 400
+    visitors_narrow = rng.uniform(*counts, size) * 1.5
+    visitors_wide = np.minimum(rng.uniform(*counts, size), visitors_narrow)
+    rate = rng.uniform(0.01, 0.5, size)
+    rate_wide = np.clip(rate * (1 + rng.normal(0, 2, size) / np.sqrt(visitors_wide * rate)), 0.005, 0.9)
+    narrow = as_marginal(stats.beta(1 + visitors_narrow * rate, 1 + visitors_narrow * (1 - rate)))
+    wide = as_marginal(stats.beta(1 + visitors_wide * rate_wide, 1 + visitors_wide * (1 - rate_wide)))
+    x, weights, _ = _quadrature.trapezoid_nodes(narrow)
+    kept = _quadrature._kept_nodes(narrow, weights)
+    along, errors = _quadrature._beta_survival_along(narrow, wide, x, kept)
+    for factor in (1.0, 0.99, 1.01, 1 / 1.01):
+        exact = wide.sf(np.minimum(factor * x, 1.0))
+        difference = np.where(kept, np.abs(along(factor) - exact), 0.0).max(axis=0)
+        bad = difference > errors[-1]
+        assert not bad.any(), (factor, difference[bad], errors[-1][bad])
+        assert difference.max() < 1e-10 and errors[-1].max() < 1e-9
+    assert np.count_nonzero(errors[0]) > (0.5 if counts[0] < 200 else 0.95) * size  # most took the integrated path

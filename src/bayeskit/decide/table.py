@@ -238,7 +238,8 @@ def analyze_statistics(
             f"the control {control_name!r} is missing from test ({group}), whose variants are "
             f"{', '.join(map(repr, sorted(names[test_id == where])))}. Name the control with `control=` (--control)."
         )
-    order = np.lexsort((names, ~is_control, test_id))  # per test: the control first, then by name
+    name_order = pd.factorize(names, sort=True)[0]  # codes in name order: lexsort on strings is ~5x slower
+    order = np.lexsort((name_order, ~is_control, test_id))  # per test: the control first, then by name
     stats, test_id, names = stats.iloc[order].reset_index(drop=True), test_id[order], names[order]
     arms_per_test = np.bincount(test_id)
     starts = np.concatenate([[0], np.cumsum(arms_per_test)[:-1]])
@@ -297,15 +298,13 @@ def analyze_statistics(
         broken_rows[rows] = broken[:, None]
         if pool and num_arms == 2:
             two_arm_blocks.append((rows, _column(arms, 0), _column(arms, 1)))
-    out = stats[[*by, variant, "n", "total"]].copy()
-    for name, values in columns.items():
-        out[name] = values
-    out["is_control"] = np.arange(len(stats)) == starts[test_id]
-    out["decision"], out["decision_arm"] = decision, decision_arm
+    new = dict(columns)
+    new["is_control"] = np.arange(len(stats)) == starts[test_id]
+    new["decision"], new["decision_arm"] = decision, decision_arm
     if metric != "count":
-        out["srm_p_value"], out["srm_prob_off"] = srm_p, srm_off
+        new["srm_p_value"], new["srm_prob_off"] = srm_p, srm_off
     if "covariance" in stats.columns:
-        out["variance_reduction"] = reduction
+        new["variance_reduction"] = reduction
     if pool:
         if len(two_arm_blocks) != len(np.unique(arms_per_test)) or np.any(arms_per_test != 2):
             raise ValueError("partial pooling across segments covers two-arm tests; test more arms unpooled.")
@@ -313,8 +312,10 @@ def analyze_statistics(
         best_row, pooled_rows = pooled.pop("_best_row"), pooled.pop("_rows")
         chosen = np.where(best_row >= 0, names[np.maximum(best_row, 0)], None)
         pooled["decision_arm"][pooled_rows[:, 0]] = pooled["decision_arm"][pooled_rows[:, 1]] = chosen
-        for name, values in pooled.items():
-            out[f"pooled_{name}"] = values
+        new |= {f"pooled_{name}": values for name, values in pooled.items()}
+    # one frame built at once: inserting 15 columns of 10^5 rows one by one took ~15% of a large table's time
+    base = stats[[*by, variant, "n", "total"]]
+    out = pd.concat([base, pd.DataFrame(new, index=base.index)], axis=1)
     out.attrs.update({"metric": metric, "prior": prior, "prob": prob, "threshold": threshold, "rope": rope})
     return out
 
