@@ -2,7 +2,8 @@
 
 Each case builds a small result of one rung (exact families and their predictives, NUTS,
 Laplace, ADVI and their predictives, exact and sparse GPs, every network method and head, the
-ready regressions, the Kalman and particle estimates) and runs the same checks on it.
+continual learner's predictives and weight posteriors, the ready regressions, the Kalman and
+particle estimates) and runs the same checks on it.
 """
 
 from __future__ import annotations
@@ -99,7 +100,24 @@ def _networks():
         "swag": SWAG(swag_epochs=3, num_draws=5, **small).fit(X1, Y1).predictive(X_NEW),
         "bayes by backprop": BayesByBackprop(passes=5, **small).fit(X1, Y1).predictive(X_NEW),
         "last-layer laplace": LastLayerLaplace(**small).fit(X1, Y1).predictive(X_NEW),
+        **{f"continual {name}": model.predictive(X_NEW) for name, model in _continual().items()},
     }
+
+
+def _continual():
+    from bayeskit.nn import Continual
+
+    if "continual" not in _BUILT:
+        shifted = (X1 + 1.0, LABELS)
+        _BUILT["continual"] = {
+            method: Continual(method, hidden=(8,), epochs=5, num_samples=20).fit_task(X1, LABELS).fit_task(*shifted)
+            for method in ("online-laplace", "vcl")
+        }
+    return _BUILT["continual"]
+
+
+def _weights():
+    return {f"{name} weights": model.posterior_ for name, model in _continual().items()}
 
 
 def _models():
@@ -141,6 +159,7 @@ BUILDERS = {
     "network": _networks,
     "model": _models,
     "state": _states,
+    "weights": _weights,
 }
 CASES = [
     ("exact", n)
@@ -178,10 +197,13 @@ CASES += [
         "swag",
         "bayes by backprop",
         "last-layer laplace",
+        "continual online-laplace",
+        "continual vcl",
     )
 ]
 CASES += [("model", n) for n in ("ready linear regression", "ready logistic regression")]
 CASES += [("state", n) for n in ("kalman filter", "kalman smoother", "particle filter")]
+CASES += [("weights", n) for n in ("online-laplace weights", "vcl weights")]
 PREDICTIVE_GROUPS = {"exact predictive", "draws predictive", "gp", "network", "model"}
 _BUILT: dict[str, dict] = {}
 
@@ -275,7 +297,7 @@ def test_to_arviz_round_trip(case):
             obj.to_arviz()
     tree = obj.to_arviz(key=0, num_draws=400)
     assert isinstance(tree, xr.DataTree)
-    node = "posterior" if group in ("exact", "engine", "state") else "posterior_predictive"
+    node = "posterior" if group in ("exact", "engine", "state", "weights") else "posterior_predictive"
     data = tree[node].to_dataset()
     assert tuple(data.sizes)[:2] == ("chain", "draw")
     if group == "engine":  # the sampler's own draws, unchanged
@@ -283,7 +305,7 @@ def test_to_arviz_round_trip(case):
             np.testing.assert_array_equal(data[name].values, values)
     elif group == "draws predictive":
         np.testing.assert_array_equal(data[obj.site].values[0], obj[obj.site])
-    elif group in ("exact", "state"):
+    elif group in ("exact", "state", "weights"):
         names = list(obj.mean()) if isinstance(obj.mean(), dict) else list(data.data_vars)
         for name, mean in zip(names, _leaves(obj.mean()), strict=True):
             values = data[name].values.reshape(-1, *np.shape(mean))

@@ -8,10 +8,12 @@ returns a ``GaussianMixturePredictive`` (mean, std, exact mixture intervals, dra
 log density, aleatoric/epistemic decomposition, held-out ``evaluate``,
 ``to_arviz``); classification a ``CategoricalPredictive`` (probabilities, entropy
 decomposition, accuracy/NLL/Brier/ECE). ``VAE`` is a variational autoencoder with
-its ELBO terms reported.
+its ELBO terms reported. ``Continual`` trains one network on a sequence of tasks, each
+task's weight posterior the next one's prior (online Laplace, EWC, VCL).
 """
 
 from bayeskit.nn._core import HEADS
+from bayeskit.nn.continual import Continual, continual_metrics
 from bayeskit.nn.estimators import DeepEnsemble, MCDropout
 from bayeskit.nn.laplace import LastLayerLaplace
 from bayeskit.nn.swag import SWAG
@@ -23,8 +25,10 @@ __all__ = [
     "HEADS",
     "SWAG",
     "VAE",
+    "continual_metrics",
     "BayesByBackprop",
     "CategoricalPredictive",
+    "Continual",
     "DeepEnsemble",
     "GaussianMixturePredictive",
     "LastLayerLaplace",

@@ -1,0 +1,544 @@
+"""Continual learning: one network trained on a sequence of tasks, each task's posterior the next task's prior.
+
+Methods (``Continual(method=...)``):
+
+- ``"online-laplace"`` (Ritter, Botev & Barber 2018): after each task, a Laplace
+  approximation at the trained weights, precision ``previous + strength * GGN``; the
+  next task's MAP is trained under it. With a linear model and a Gaussian likelihood
+  this recursion is exact Bayesian linear regression.
+- ``"ewc"`` (elastic weight consolidation, Kirkpatrick et al. 2017): one quadratic
+  penalty per past task, ``strength * Fisher`` anchored at that task's solution (the
+  first also holds the prior). Over two tasks it is the online Laplace; from the third
+  on the anchors stay put, where online Laplace re-centres (Huszar 2018).
+- ``"vcl"`` (variational continual learning, Nguyen et al. 2018): a mean-field Gaussian
+  trained by Bayes-by-backprop, whose KL term is to the previous task's posterior.
+- ``"finetune"`` and ``"joint"``: the two baselines, training on each task from the last
+  weights under the original prior (forgets), and training on every task so far (the
+  ceiling a continual method tries to reach).
+
+``heads="shared"`` reads every task from one output layer (the same classes throughout,
+e.g. permuted inputs); ``heads="per-task"`` gives each task its own output layer over the
+same number of classes (e.g. split classes), chosen at prediction by ``task=``.
+
+The Fisher is the exact generalized Gauss-Newton matrix (no sampled labels), diagonal by
+default (``curvature="full"`` for small networks). Inputs are used as given: put every
+task on one scale first (e.g. pixels / 16).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayeskit._estimator import _Estimator, positive_int
+from bayeskit._validate import check_choice
+from bayeskit.nn._weights import WeightPosterior
+
+__all__ = ["METHODS", "Continual", "continual_metrics"]
+
+METHODS = ("online-laplace", "ewc", "vcl", "finetune", "joint")
+_FULL_LIMIT = 4096
+_HEAD_ROOM = 8  # output layers allocated at once with heads="per-task": the programs compile once for 8 tasks
+
+
+class Continual(_Estimator):
+    """A network trained task by task, each task's weight posterior becoming the next task's prior.
+
+    Parameters
+    ----------
+    method
+        One of :data:`METHODS`: ``"online-laplace"``, ``"ewc"``, ``"vcl"``, or the
+        baselines ``"finetune"`` and ``"joint"``.
+    hidden
+        Hidden layer widths of the ReLU trunk; ``()`` is a linear (or softmax-linear) model.
+    head
+        ``"categorical"`` (class labels) or ``"gaussian"`` (real targets, noise ``noise_scale``).
+    heads
+        ``"shared"`` (one output layer for every task) or ``"per-task"``.
+    strength
+        Multiplies each task's curvature in the next prior (EWC's lambda; 1 is Bayes).
+    prior_scale
+        Standard deviation of the first task's Gaussian prior on every weight (and of each new head's).
+    curvature
+        ``"diagonal"`` or ``"full"`` (at most 4,096 weights) for the Laplace and EWC precision.
+    noise_scale
+        Standard deviation of the Gaussian likelihood (``head="gaussian"``), in target units.
+    epochs, batch_size, learning_rate
+        Adam with a cosine-decayed step size, ``epochs`` passes over each task.
+    num_samples
+        Weight draws in ``predictive`` (linearized Laplace, or mean-field for VCL).
+    init_std
+        VCL's initial posterior standard deviation of every weight (first task).
+    key
+        An int seed, a NumPy Generator or a JAX key.
+
+    Attributes
+    ----------
+    posterior_
+        :class:`WeightPosterior` after the latest task (the prior of the next one).
+    posteriors_
+        One per task trained.
+    weights_
+        ``(P,)`` the trained weights after the latest task (the MAP, or VCL's posterior mean), in
+        the posterior's order. For EWC the posterior's mean is instead the precision-weighted
+        centre of its anchors.
+    loss_
+        Per task, ``(epochs,)`` mean minibatch losses (negative log posterior, or negative
+        ELBO for VCL, per row).
+    kl_
+        VCL only: per task, ``KL(q_t || q_{t-1})`` at the end of its training.
+    classes_
+        Per task, the class labels its output layer predicts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayeskit.nn import Continual
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(200, 2)); y = (x[:, 0] > 0).astype(int)
+    >>> model = Continual("online-laplace", hidden=(8,), epochs=20).fit_task(x, y).fit_task(-x, y)
+    >>> model.accuracy_matrix([(x, y), (-x, y)]).shape
+    (2, 2)
+    """
+
+    def __init__(
+        self,
+        method: str = "online-laplace",
+        hidden: tuple[int, ...] = (100,),
+        head: str = "categorical",
+        heads: str = "shared",
+        strength: float = 1.0,
+        prior_scale: float = 1.0,
+        curvature: str = "diagonal",
+        noise_scale: float = 1.0,
+        epochs: int = 30,
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        num_samples: int = 100,
+        init_std: float = 1e-3,
+        key: Any = 0,
+    ):
+        self._store(locals())
+
+    # ---- validation -------------------------------------------------------------------------
+
+    def _check_settings(self) -> None:
+        check_choice(self.method, "method", METHODS)
+        check_choice(self.head, "head", ("categorical", "gaussian"))
+        check_choice(self.heads, "heads", ("shared", "per-task"))
+        check_choice(self.curvature, "curvature", ("diagonal", "full"))
+        hidden = self.hidden
+        if not isinstance(hidden, tuple | list) or not all(
+            isinstance(h, int | np.integer) and not isinstance(h, bool) and h >= 1 for h in hidden
+        ):
+            raise ValueError(f"`hidden` must be a tuple of positive ints (layer widths), e.g. (100,); got {hidden!r}.")
+        for name in ("strength", "prior_scale", "noise_scale", "learning_rate", "init_std"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value <= 0:
+                raise ValueError(f"`{name}` must be a finite number > 0; got {value!r}.")
+        for name in ("epochs", "batch_size", "num_samples"):
+            positive_int(getattr(self, name), name)
+
+    def _task_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Validated features, targets (class codes in this task's output layer) and the task's classes."""
+        from bayeskit.nn._data import classification_data, regression_data
+
+        task = len(self.posteriors_) if hasattr(self, "posteriors_") else 0
+        if self.head == "gaussian":
+            x, target, _ = regression_data(X, y)
+            classes = None
+        else:
+            x, target, _, classes = classification_data(X, y)
+        if task:
+            first = self._num_features
+            if x.shape[1] != first:
+                raise ValueError(
+                    f"`X` of task {task} has {x.shape[1]} features, but the first task had {first}: every task "
+                    "must describe its rows with the same features (pad or select columns to match)."
+                )
+            if classes is not None:
+                target, classes = self._match_classes(task, target, classes)
+        return x, target, classes
+
+    def _match_classes(self, task: int, codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        first = self.classes_[0]
+        if self.heads == "per-task":
+            if classes.size != first.size:
+                raise ValueError(
+                    f"`y` of task {task} has {classes.size} classes ({list(classes)}), but every output layer has the "
+                    f"first task's {first.size}: give each task {first.size} classes, or fit a new Continual."
+                )
+            return codes, classes
+        new = [c for c in classes if c not in set(first.tolist())]
+        if new:
+            raise ValueError(
+                f"`y` of task {task} has classes {new} the first task did not have ({list(first)}); a shared "
+                "output layer predicts the first task's classes only. Use heads='per-task' for new classes per task."
+            )
+        lookup = {c: i for i, c in enumerate(first.tolist())}
+        return np.asarray([lookup[c] for c in classes.tolist()])[codes], first
+
+    # ---- training ---------------------------------------------------------------------------
+
+    def fit_task(self, X: Any, y: Any):
+        """Train on the next task's rows ``(X, y)`` under the posterior of the tasks before it; returns self."""
+        import jax
+
+        self._check_settings()
+        if not hasattr(self, "posteriors_"):
+            self._reset()
+        x, target, classes = self._task_data(X, y)
+        task = len(self.posteriors_)
+        if task == 0:
+            self._start(x, classes)
+        elif self.heads == "per-task":
+            self._activate_head(task, jax.random.fold_in(self._base_key, 2 * task))
+        self.classes_.append(classes)
+        head = task if self.heads == "per-task" else 0
+        self._data.append((x, target.astype(np.int32 if self.head == "categorical" else np.float32), head))
+        key = jax.random.fold_in(self._base_key, 2 * task + 1)
+        pool = self._data if self.method == "joint" else self._data[-1:]
+        rows = (
+            np.concatenate([part[0] for part in pool]),
+            np.concatenate([part[1] for part in pool]),
+            np.concatenate([np.full(part[0].shape[0], part[2], np.int32) for part in pool]),
+        )
+        if self.method == "vcl":
+            self._fit_vcl(rows, key)
+        else:
+            self._fit_map(rows, key)
+        if self.method != "joint":
+            self._data[-1] = (None, None, head)  # only joint training keeps earlier tasks' rows
+        return self
+
+    def _reset(self) -> None:
+        self.posteriors_, self.loss_, self.kl_, self.classes_ = [], [], [], []
+        self._states, self._data = [], []
+        self._base_key = self._jax_key()
+
+    @property
+    def _base(self) -> float:
+        """The first prior's precision on every weight."""
+        return 1.0 / float(self.prior_scale) ** 2
+
+    def _start(self, x: np.ndarray, classes: np.ndarray | None) -> None:
+        import jax
+        import jax.numpy as jnp
+        from jax.flatten_util import ravel_pytree
+
+        from bayeskit.nn import _continual_core as core
+
+        self._num_features = x.shape[1]
+        outputs = 1 if classes is None else classes.size
+        self._config = core.Config(
+            (x.shape[1], *map(int, self.hidden)), int(outputs), self.head, float(self.noise_scale) ** 2
+        )
+        capacity = _HEAD_ROOM if self.heads == "per-task" else 1
+        self._params = core.init_params(self._config, jax.random.fold_in(self._base_key, 0), capacity)
+        self._heads_used = 1
+        size = ravel_pytree(self._params)[0].size
+        if self._full and size > _FULL_LIMIT:
+            raise ValueError(
+                f"`curvature='full'` keeps a {size} x {size} precision matrix, more than the {_FULL_LIMIT}-weight "
+                "limit: use curvature='diagonal', or fewer or narrower `hidden` layers."
+            )
+        self._precision, self._shift = self._first_prior(size)
+        if self.method == "vcl":
+            rho = float(np.log(np.expm1(self.init_std)))
+            self._q = {"mean": self._params, "rho": jax.tree.map(lambda leaf: jnp.full_like(leaf, rho), self._params)}
+            self._prior_mean = jax.tree.map(jnp.zeros_like, self._params)
+            self._prior_var = jax.tree.map(lambda leaf: jnp.full_like(leaf, 1.0 / self._base), self._params)
+
+    def _first_prior(self, size: int):
+        import jax.numpy as jnp
+
+        if self._full:
+            return self._base * jnp.eye(size, dtype=jnp.float32), jnp.zeros(size, jnp.float32)
+        return jnp.full(size, self._base, jnp.float32), jnp.zeros(size, jnp.float32)
+
+    @property
+    def _full(self) -> bool:
+        return self.curvature == "full" and self.method != "vcl"
+
+    def _activate_head(self, index: int, key) -> None:
+        """Make room for output layer ``index`` if needed and start it fresh, under the first prior."""
+        import jax
+        import jax.numpy as jnp
+
+        from bayeskit.nn import _continual_core as core
+
+        capacity = int(self._params["head_w"].shape[0])
+        if index >= capacity:
+            grown = core.grow_heads(self._config, self._params, jax.random.fold_in(key, 1), 2 * capacity)
+            if self.method == "vcl":
+                rho = float(np.log(np.expm1(self.init_std)))
+                self._q = {"mean": grown, "rho": _grow_heads(self._q["rho"], capacity, rho)}
+                self._prior_mean = _grow_heads(self._prior_mean, capacity, 0.0)
+                self._prior_var = _grow_heads(self._prior_var, capacity, 1.0 / self._base)
+            else:
+                self._precision, self._shift = core.extend_prior(
+                    self._params, grown, self._precision, self._shift, self._base
+                )
+            self._params = grown
+        weight, bias = core.fresh_head(self._config, key)
+        self._params = core.set_head(self._params, index, weight, bias)
+        self._heads_used = index + 1
+        if self.method == "vcl":
+            rho = float(np.log(np.expm1(self.init_std)))
+            self._q = {
+                "mean": self._params,
+                "rho": core.set_head(self._q["rho"], index, jnp.full_like(weight, rho), jnp.full_like(bias, rho)),
+            }
+            self._prior_mean = core.set_head(self._prior_mean, index, jnp.zeros_like(weight), jnp.zeros_like(bias))
+            variance = 1.0 / self._base
+            self._prior_var = core.set_head(
+                self._prior_var, index, jnp.full_like(weight, variance), jnp.full_like(bias, variance)
+            )
+            return
+        mask = core.head_entries(self._params, index)
+        self._shift = jnp.where(mask, 0.0, self._shift)
+        if self._precision.ndim == 1:
+            self._precision = jnp.where(mask, self._base, self._precision)
+        else:
+            either = mask[:, None] | mask[None, :]
+            self._precision = jnp.where(either, 0.0, self._precision) + jnp.diag(jnp.where(mask, self._base, 0.0))
+
+    def _schedule(self, num_rows: int) -> tuple[int, int, float]:
+        return int(self.epochs), min(int(self.batch_size), num_rows), float(self.learning_rate)
+
+    def _fit_map(self, rows, key) -> None:
+        import jax.numpy as jnp
+        from jax.flatten_util import ravel_pytree
+
+        from bayeskit.nn import _continual_core as core
+
+        baseline = self.method in ("finetune", "joint")
+        prior = self._first_prior(self._precision.shape[0]) if baseline else (self._precision, self._shift)
+        self._params, losses = core.train(
+            self._config, "map", self._params, prior, rows, key, self._schedule(rows[0].shape[0])
+        )
+        self.loss_.append(losses)
+        x, heads = jnp.asarray(rows[0], jnp.float32), jnp.asarray(rows[2])
+        curvature = float(self.strength) * core.curvature(self._config, self._params, x, heads, self._full)
+        flat = ravel_pytree(self._params)[0]
+        if baseline:  # the Laplace at their weights, under the first prior
+            self._precision = prior[0] + curvature
+        elif self.method == "online-laplace" or not self.posteriors_:
+            self._precision = self._precision + curvature
+            self._shift = _times(self._precision, flat)
+        else:  # EWC: one more penalty, anchored at this task's solution
+            self._precision = self._precision + curvature
+            self._shift = self._shift + _times(curvature, flat)
+        self._record()
+
+    def _fit_vcl(self, rows, key) -> None:
+        import jax
+
+        from bayeskit.nn import _continual_core as core
+
+        prior = (self._prior_mean, self._prior_var)
+        self._q, losses = core.train(self._config, "vcl", self._q, prior, rows, key, self._schedule(rows[0].shape[0]))
+        self.loss_.append(losses)
+        self.kl_.append(float(core.mean_field_kl(self._q, *prior)))
+        self._prior_mean = self._q["mean"]
+        self._prior_var = jax.tree.map(lambda r: jax.nn.softplus(r) ** 2, self._q["rho"])
+        self._params = self._q["mean"]
+        self._record()
+
+    def _record(self) -> None:
+        """Keep this task's state (for ``predictive(after=...)``) and its weight posterior over the heads in use."""
+        import jax
+        from jax.flatten_util import ravel_pytree
+
+        from bayeskit.nn import _continual_core as core
+
+        flat = ravel_pytree(self._params)[0]
+        if self.method == "vcl":
+            precision = 1.0 / ravel_pytree(jax.tree.map(lambda r: jax.nn.softplus(r) ** 2, self._q["rho"]))[0]
+            loc, state = flat, {"q": self._q}
+        else:
+            precision = self._precision
+            loc = _solve(precision, self._shift) if self.method == "ewc" else flat
+            state = {"params": self._params, "precision": precision}
+        state["heads"] = self._heads_used
+        self._states.append(state)
+        used = np.asarray(core.used_entries(self._params, self._heads_used))
+        precision = np.asarray(precision, dtype=float)
+        precision = precision[np.ix_(used, used)] if precision.ndim == 2 else precision[used]
+        self.posteriors_.append(
+            WeightPosterior(
+                np.asarray(loc, dtype=float)[used],
+                precision,
+                tuple(_weight_names(self._params, self._heads_used)),
+                f"continual {self.method}",
+            )
+        )
+        self.posterior_ = self.posteriors_[-1]
+        self.weights_ = np.asarray(flat, dtype=float)[used]
+
+    # ---- prediction -------------------------------------------------------------------------
+
+    def predictive(self, X: Any, task: int | None = None, after: int | None = None):
+        """The predictive for rows ``X`` of ``task``, from the model as it was after training task ``after``.
+
+        Parameters
+        ----------
+        X
+            Rows with the first task's features.
+        task
+            Which task's output layer to read (``heads="per-task"``; needed once there are
+            two). Ignored for a shared head.
+        after
+            Index of the training stage (default: the latest).
+
+        Returns
+        -------
+        CategoricalPredictive or GaussianMixturePredictive
+            ``num_samples`` draws: of the network linearized at its trained weights under
+            the weight posterior's precision (online Laplace, EWC and the baselines), or of
+            whole networks from the mean-field posterior (VCL).
+        """
+        import jax
+        import jax.numpy as jnp
+
+        from bayeskit._design import design_matrix
+        from bayeskit.nn import _continual_core as core
+        from bayeskit.predictive import CategoricalPredictive, GaussianMixturePredictive
+
+        self._check_fitted()
+        stage = self._stage(after)
+        state = self._states[stage]
+        head = self._head_index(task, state["heads"], stage)
+        x = design_matrix(X, expected=[f"x{j}" for j in range(self._num_features)], owner="this Continual").values
+        # rows padded to a power of two: one compiled program serves every size up to it
+        bucket = max(64, 1 << (x.shape[0] - 1).bit_length())
+        rows = jnp.asarray(np.concatenate([x, np.zeros((bucket - x.shape[0], x.shape[1]))]), jnp.float32)
+        heads = jnp.full(bucket, head, jnp.int32)
+        key = jax.random.fold_in(self._base_key, 10_000 + stage)
+        num = int(self.num_samples)
+        if "q" in state:
+            draws = core.mean_field_draws(state["q"], rows, heads, key, num)
+        else:
+            draws = core.linearized_draws(state["params"], state["precision"], rows, heads, key, num)
+        draws = np.asarray(draws, dtype=float)[:, : x.shape[0]]
+        method = f"continual {self.method}"
+        if self.head == "categorical":
+            probs = np.exp(draws - np.max(draws, axis=2, keepdims=True))
+            classes = self.classes_[head if self.heads == "per-task" else 0]
+            return CategoricalPredictive(probs / probs.sum(axis=2, keepdims=True), classes, method)
+        noise = np.full_like(draws[..., 0], float(self.noise_scale) ** 2)
+        return GaussianMixturePredictive(draws[..., 0], noise, method)
+
+    def _stage(self, after: int | None) -> int:
+        count = len(self._states)
+        if after is None:
+            return count - 1
+        if isinstance(after, bool) or not isinstance(after, int | np.integer) or not -count <= after < count:
+            raise ValueError(f"`after` must be a trained task's index in 0..{count - 1}; got {after!r}.")
+        return int(after) % count
+
+    def _head_index(self, task: int | None, heads: int, stage: int) -> int:
+        if self.heads == "shared":
+            return 0
+        if task is None:
+            if heads == 1:
+                return 0
+            raise ValueError(
+                f"`task` is needed with heads='per-task': pass which task's output layer to read, 0..{heads - 1}."
+            )
+        if isinstance(task, bool) or not isinstance(task, int | np.integer) or not 0 <= task < heads:
+            raise ValueError(f"`task` must be in 0..{heads - 1} (tasks trained by stage {stage}); got {task!r}.")
+        return int(task)
+
+    def _check_fitted(self) -> None:
+        if not getattr(self, "posteriors_", None):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("this Continual has no task yet: call fit_task(X, y) first.")
+
+    def accuracy_matrix(self, tasks: list[tuple[Any, Any]], metric: str = "accuracy") -> pd.DataFrame:
+        """``metric`` of every stage on every task's held-out rows: row ``i`` after training task ``i``.
+
+        ``tasks`` is one ``(X, y)`` per task, in training order; entries for a per-task output
+        layer not trained yet are NaN. ``metric`` is any key of the predictive's ``evaluate``
+        (``"accuracy"``, ``"nll"``, ``"brier"``, ``"rmse"``, ...).
+        """
+        self._check_fitted()
+        if (
+            not isinstance(tasks, list | tuple)
+            or not tasks
+            or not all(isinstance(t, tuple | list) and len(t) == 2 for t in tasks)
+        ):
+            raise ValueError("`tasks` must be a list of (X, y) pairs, one per task; got " + type(tasks).__name__ + ".")
+        stages = len(self._states)
+        table = np.full((stages, len(tasks)), np.nan)
+        for stage in range(stages):
+            for index, (x, y) in enumerate(tasks):
+                if self.heads == "per-task" and index >= self._states[stage]["heads"]:
+                    continue
+                scores = self.predictive(x, task=index if self.heads == "per-task" else None, after=stage).evaluate(y)
+                if metric not in scores:
+                    raise ValueError(f"`metric` must be one of {sorted(scores)}; got {metric!r}.")
+                table[stage, index] = scores[metric]
+        return pd.DataFrame(
+            table,
+            index=pd.Index([f"after task {i}" for i in range(stages)], name="trained"),
+            columns=[f"task {j}" for j in range(len(tasks))],
+        )
+
+
+def continual_metrics(matrix: pd.DataFrame) -> dict[str, float]:
+    """Average accuracy over the tasks after the last stage, the first task's forgetting, and the mean forgetting.
+
+    Forgetting of task ``j`` is its accuracy right after training it minus its accuracy
+    after the last task (Chaudhry et al. 2018 use the best earlier one; right after training
+    is the same for the methods here up to noise, and needs no max over stages).
+    """
+    values = np.asarray(matrix, dtype=float)
+    stages = values.shape[0]
+    trained = min(stages, values.shape[1])
+    final = values[-1, :trained]
+    right_after = np.diag(values[:trained, :trained])
+    forgetting = right_after - final
+    return {
+        "average_accuracy": float(np.nanmean(final)),
+        "first_task_forgetting": float(forgetting[0]),
+        "mean_forgetting": float(np.nanmean(forgetting[:-1])) if trained > 1 else 0.0,
+    }
+
+
+def _times(precision, vector):
+    return precision * vector if precision.ndim == 1 else precision @ vector
+
+
+def _solve(precision, shift):
+    import jax.numpy as jnp
+
+    return shift / precision if precision.ndim == 1 else jnp.linalg.solve(precision, shift)
+
+
+def _grow_heads(tree: dict[str, Any], count: int, value: float) -> dict[str, Any]:
+    """``tree`` with ``count`` more heads filled with ``value``."""
+    import jax.numpy as jnp
+
+    def grow(leaf):
+        return jnp.concatenate([leaf, jnp.full((count, *leaf.shape[1:]), value, leaf.dtype)])
+
+    return {"trunk": tree["trunk"], "head_w": grow(tree["head_w"]), "head_b": grow(tree["head_b"])}
+
+
+def _weight_names(params: dict[str, Any], heads: int) -> list[str]:
+    """A name per flattened weight of the trunk and the first ``heads`` output layers, in ``ravel_pytree``'s order."""
+    names = []
+
+    def label(prefix, shape):
+        return [f"{prefix}[{','.join(map(str, index))}]" for index in np.ndindex(*shape)]
+
+    names += label("head.bias", (heads, *params["head_b"].shape[1:]))
+    names += label("head.weight", (heads, *params["head_w"].shape[1:]))
+    for layer, (weight, bias) in enumerate(params["trunk"]):
+        names += label(f"trunk.{layer}.weight", weight.shape)
+        names += label(f"trunk.{layer}.bias", bias.shape)
+    return names
