@@ -37,8 +37,8 @@ def test_demo_writes_a_self_contained_report(demo_run):
     # 5 conjugate + 3 A/B + 3 calibration + 5 regression (intervals, trace, rank, predictive check, shrinkage)
     # + 4 neural-network regression (through the gap, intervals, decomposition, calibration) + 3 classification
     # (reliability, entropies, uncertainty map) + 3 VAE (ELBO terms, images, latent space) + track + bandit regret
-    # + 3 topics (word bars, document-topic map, bound per pass)
-    assert page.count("data:image/png;base64,") == 31
+    # + 3 topics (word bars, document-topic map, bound per pass) + 1 continual (forgetting curves)
+    assert page.count("data:image/png;base64,") == 32
     assert 'src="http' not in page and "<script src" not in page
     headings = ("Coin flips", "MLE vs MAP", "Robust estimation", "Bayes factor", "A/B test", "Calibration of a")
     for heading in (
@@ -49,6 +49,7 @@ def test_demo_writes_a_self_contained_report(demo_run):
         "Tracking: bundled track",
         "Bandit simulation: bernoulli arms",
         "10 topics of",
+        "Continual learning: 3 permuted-digit tasks",
     ):
         assert heading in page
 
@@ -74,6 +75,8 @@ def test_demo_json_on_stdout_and_messages_on_stderr(demo_run):
     vae = payload["vae"]["held_out"]
     assert vae["kl"] > 0 and vae["elbo"] < vae["log_likelihood_iw100"] < 0
     assert len(payload["topics"]["topics"]) == 10 and payload["topics"]["documents"] > 1000
+    continual = payload["continual"]
+    assert continual["online-laplace"]["first_task_forgetting"] < continual["finetune"]["first_task_forgetting"]
     check = payload["track"]["check_against_truth"]
     assert check["rmse_smoothed"] < check["rmse_filtered"] < check["rmse_raw"]
     regret = {row["policy"]: row["regret"] for row in payload["bandit"]}

@@ -169,3 +169,19 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="`tasks` must be a list of"):
         model.accuracy_matrix((x, y))
     assert len(model.posteriors_) == 1  # nothing half-trained was kept
+
+
+@pytest.mark.parametrize("heads", ["shared", "per-task"])
+def test_the_diagonal_curvature_is_the_diagonal_of_the_full_gauss_newton_matrix(heads):
+    import jax
+
+    from bayeskit.nn import _continual_core as core
+
+    config = core.Config((3, 5, 4), 3, "categorical", 1.0)
+    params = core.init_params(config, jax.random.key(0), 2 if heads == "per-task" else 1)
+    x = rng.normal(size=(70, 3))
+    rows = rng.integers(0, 2, size=70) if heads == "per-task" else np.zeros(70, int)
+    full = np.asarray(core.curvature(config, params, x, rows, full=True))
+    diagonal = np.asarray(core.curvature(config, params, x, rows, full=False))
+    np.testing.assert_allclose(diagonal, np.diag(full), rtol=1e-4, atol=1e-6)
+    assert np.all(diagonal >= 0) and diagonal.max() > 0

@@ -161,6 +161,8 @@ def test_ab_equals_the_decide_engine_and_downloads(client):
         ("/api/covariance", {"rho": 1}, "rho", "<= 0.99"),
         ("/api/topics", {"alpha": 0}, "alpha", "> 0"),
         ("/api/topics", {"num_topics": 50}, "num_topics", "<= 20"),
+        ("/api/continual", {"num_tasks": 9}, "num_tasks", "<= 5"),
+        ("/api/continual", {"log10_strength": 7}, "log10_strength", "<= 3"),
         ("/api/ab", {"visitors": "10,10", "conversions": "11,5"}, "conversions", "<= visitors in every arm"),
         ("/api/ab", {"visitors": "10,10,10"}, "visitors", "one value per arm"),
         ("/api/ab", {"visitors": "10,-5"}, "visitors", "Value 2"),
@@ -235,6 +237,15 @@ def test_every_page_and_script_is_served(client):
         assert client.get(f"/static/{name}").status_code == 200
     listed = {e["path"] for e in get(client, "/api")["endpoints"]}
     assert {"/api/beta-binomial", "/api/ab", "/api/ab/report", "/api/studies/{index}"} <= listed
+
+
+def test_a_stronger_prior_forgets_less_and_learns_the_new_task_worse(client):
+    weak, strong = (get(client, "/api/continual", log10_strength=s, num_tasks=2) for s in (-3, 3))
+    assert weak["num_tasks"] == 2 and len(weak["laplace"]["accuracy"]) == 2
+    # the stability-plasticity trade-off, between fine-tuning (forgets) and joint training (the ceiling)
+    assert strong["first_task_forgetting"] < weak["first_task_forgetting"]
+    assert strong["last_task_accuracy"] < weak["last_task_accuracy"]
+    assert weak["finetune"]["first_task_forgetting"] > 0.2 > weak["joint"]["first_task_forgetting"]
 
 
 def test_topics_mix_more_under_a_larger_prior(client):

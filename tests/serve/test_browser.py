@@ -257,6 +257,16 @@ def test_monitors_without_files_say_how_to_name_them(page):
             assert words in page.text_content("#detail .banner")
 
 
+def test_continual_page_follows_the_strength(page, base_url):
+    load(page, f"{base_url}/explore/continual")
+    wait_for(page, "average_accuracy", explore.continual(0.0, 3)["average_accuracy"], rel=1e-6)
+    slide(page, "log10_strength", 2)
+    expected = explore.continual(2.0, 3)
+    wait_for(page, "first_task_forgetting", expected["first_task_forgetting"], rel=1e-6)
+    assert value(page, "last_task_accuracy") == pytest.approx(expected["last_task_accuracy"], rel=1e-6)
+    assert page.locator("#figure svg").count() >= 1 and page.locator("#figure-matrix svg").count() >= 1
+
+
 def test_topics_page_follows_the_prior(page, base_url):
     load(page, f"{base_url}/explore/topics")
     wait_for(page, "topics_per_document", explore.topics(6, 0.1, 0)["topics_per_document"], rel=1e-6)

@@ -22,10 +22,30 @@ class DemoSize(NamedTuple):
     bandit_horizon: int
     bandit_seeds: int
     topic_passes: int  # LDA passes over the standard library's docstrings
+    continual_tasks: int  # permuted-digit tasks learnt one after the other
+    continual_epochs: int  # epochs per task
 
 
-FULL = DemoSize(draws=1000, epochs=500, vae_epochs=300, bandit_horizon=20_000, bandit_seeds=50, topic_passes=20)
-QUICK = DemoSize(draws=1000, epochs=100, vae_epochs=40, bandit_horizon=20_000, bandit_seeds=50, topic_passes=3)
+FULL = DemoSize(
+    draws=1000,
+    epochs=500,
+    vae_epochs=300,
+    bandit_horizon=20_000,
+    bandit_seeds=50,
+    topic_passes=20,
+    continual_tasks=5,
+    continual_epochs=20,
+)
+QUICK = DemoSize(
+    draws=1000,
+    epochs=100,
+    vae_epochs=40,
+    bandit_horizon=20_000,
+    bandit_seeds=50,
+    topic_passes=3,
+    continual_tasks=3,
+    continual_epochs=3,
+)
 
 
 def _conjugate(report: Report, size: DemoSize) -> dict[str, Any]:
@@ -133,6 +153,23 @@ def _topics(report: Report, size: DemoSize) -> dict[str, Any]:
     return to_json(result)
 
 
+def _continual(report: Report, size: DemoSize) -> dict[str, Any]:
+    from bayeskit.nn import Continual, continual_metrics
+    from bayeskit.report.continual import add_continual_sections, permuted_digits
+
+    train, test = permuted_digits(size.continual_tasks)
+    settings = {"hidden": (100,), "epochs": size.continual_epochs, "learning_rate": 3e-3, "init_std": 0.1, "key": 0}
+    strengths = {"ewc": 30.0, "online-laplace": 10.0}  # chosen on a validation seed in benchmarks/bench_continual.py
+    matrices = {}
+    for method in ("finetune", "ewc", "online-laplace", "vcl", "joint"):
+        model = Continual(method, strength=strengths.get(method, 1.0), **settings)
+        for task in train:
+            model.fit_task(*task)
+        matrices[method] = model.accuracy_matrix(test)
+    add_continual_sections(report, {"matrices": matrices, "hidden": 100, "epochs": size.continual_epochs})
+    return {method: continual_metrics(matrix) for method, matrix in matrices.items()}
+
+
 # Each later workflow adds a (name, section builder) pair here; the demo runs them in order.
 SECTIONS = [
     ("conjugate", _conjugate),
@@ -144,6 +181,7 @@ SECTIONS = [
     ("track", _track),
     ("bandit", _bandit),
     ("topics", _topics),
+    ("continual", _continual),
 ]
 
 

@@ -129,7 +129,14 @@ def outputs(params: dict[str, Any], x: jax.Array, heads: jax.Array) -> jax.Array
     h = x
     for weight, bias in params["trunk"]:
         h = jax.nn.relu(h @ weight.T + bias)
-    return jnp.einsum("nh,nch->nc", h, params["head_w"][heads]) + params["head_b"][heads]
+    return _read_heads(jnp.einsum("nh,tch->ntc", h, params["head_w"]) + params["head_b"], heads)
+
+
+def _read_heads(every: jax.Array, heads: jax.Array) -> jax.Array:
+    """``(n, C)`` from ``(n, T, C)``: each row's own head (every head computed: gathering weights per row is slower)."""
+    if every.shape[1] == 1:
+        return every[:, 0]
+    return jnp.take_along_axis(every, heads[:, None, None], axis=1)[:, 0]
 
 
 def log_likelihood(config: Config, out: jax.Array, y: jax.Array) -> jax.Array:
@@ -154,8 +161,8 @@ def _sampled_outputs(q: dict[str, Any], x: jax.Array, heads: jax.Array, key: jax
     for (w_mean, b_mean), (w_std, b_std), layer_key in zip(mean["trunk"], std["trunk"], keys, strict=False):
         centre, spread = h @ w_mean.T + b_mean, h**2 @ (w_std**2).T + b_std**2
         h = jax.nn.relu(centre + jnp.sqrt(spread) * jax.random.normal(layer_key, centre.shape))
-    centre = jnp.einsum("nh,nch->nc", h, mean["head_w"][heads]) + mean["head_b"][heads]
-    spread = jnp.einsum("nh,nch->nc", h**2, std["head_w"][heads] ** 2) + std["head_b"][heads] ** 2
+    centre = _read_heads(jnp.einsum("nh,tch->ntc", h, mean["head_w"]) + mean["head_b"], heads)
+    spread = _read_heads(jnp.einsum("nh,tch->ntc", h**2, std["head_w"] ** 2) + std["head_b"] ** 2, heads)
     return centre + jnp.sqrt(spread) * jax.random.normal(keys[-1], centre.shape)
 
 
@@ -275,8 +282,40 @@ def _output_factor(config: Config, out: jax.Array) -> jax.Array:
     return jnp.eye(out.shape[0]) / math.sqrt(config.noise_variance)
 
 
-@functools.partial(jax.jit, static_argnames=("config", "full"))
-def _curvature_chunk(config: Config, full: bool, params, x, heads, mask):
+@functools.partial(jax.jit, static_argnames="config")
+def _diagonal_chunk(config: Config, params, x, heads, mask):
+    """The GGN's diagonal from per-row gradients at each layer's pre-activations (no per-row Jacobian is formed).
+
+    For a linear layer ``z = W a + b`` the gradient of ``L_c' f`` in ``W`` is ``g_c a'``, so
+    its squares summed over rows and classes are ``(sum_c g_c^2)' a^2``: one matrix product.
+    """
+    trunk = params["trunk"]
+
+    def forward(offsets):
+        inputs, h = [], x
+        for (weight, bias), offset in zip(trunk, offsets[:-1], strict=True):
+            inputs.append(h)
+            h = jax.nn.relu(h @ weight.T + bias + offset)
+        inputs.append(h)
+        every = jnp.einsum("nh,tch->ntc", h, params["head_w"]) + params["head_b"]
+        return _read_heads(every, heads) + offsets[-1], inputs
+
+    offsets = tuple(jnp.zeros((x.shape[0], w.shape[0]), x.dtype) for w, _ in trunk)
+    offsets += (jnp.zeros((x.shape[0], config.num_outputs), x.dtype),)
+    out, pull, inputs = jax.vjp(forward, offsets, has_aux=True)
+    factors = jax.vmap(functools.partial(_output_factor, config))(out)  # (n, C, C)
+    grads = jax.vmap(lambda c: pull(factors[:, :, c] * mask[:, None])[0])(jnp.arange(config.num_outputs))
+    squares = [jnp.sum(g**2, axis=0) for g in grads]  # per layer, (n, width) summed over the classes
+    layers = tuple((s.T @ a**2, jnp.sum(s, axis=0)) for s, a in zip(squares[:-1], inputs[:-1], strict=True))
+    onehot = jax.nn.one_hot(heads, params["head_w"].shape[0], dtype=x.dtype)
+    head_w = jnp.einsum("nt,no,nh->toh", onehot, squares[-1], inputs[-1] ** 2)
+    head_b = jnp.einsum("nt,no->to", onehot, squares[-1])
+    return ravel_pytree({"trunk": layers, "head_w": head_w, "head_b": head_b})[0]
+
+
+@functools.partial(jax.jit, static_argnames="config")
+def _full_chunk(config: Config, params, x, heads, mask):
+    """The GGN from each row's Jacobian ``J' L`` (for networks small enough to hold ``(P, P)``)."""
     flat, unravel = ravel_pytree(params)
 
     def one(row, head, weight):
@@ -288,25 +327,26 @@ def _curvature_chunk(config: Config, full: bool, params, x, heads, mask):
         return weight * (jacobian.T @ factor)  # (P, C): J' L
 
     g = jax.vmap(one)(x, heads, mask)  # (chunk, P, C)
-    if full:
-        return jnp.einsum("npc,nqc->pq", g, g)
-    return jnp.sum(g**2, axis=(0, 2))
+    return jnp.einsum("npc,nqc->pq", g, g)
 
 
-def curvature(config: Config, params: dict[str, Any], x: jax.Array, heads: jax.Array, full: bool) -> jax.Array:
+def curvature(config: Config, params: dict[str, Any], x: Any, heads: Any, full: bool) -> jax.Array:
     """The GGN (= Fisher) of the rows' negative log-likelihood at ``params``: its diagonal ``(P,)`` or all ``(P, P)``.
 
-    Rows go through in fixed-size chunks (the last one padded and masked), so one
-    compiled program serves any number of rows.
+    ``x`` and ``heads`` are NumPy arrays; rows go through in fixed-size chunks (the last
+    one padded and masked), so one compiled program serves any number of rows.
     """
+    import numpy as np
+
+    x, heads = np.asarray(x, np.float32), np.asarray(heads, np.int32)
     total = None
     for start in range(0, x.shape[0], _CHUNK):
         rows, head = x[start : start + _CHUNK], heads[start : start + _CHUNK]
         pad = _CHUNK - rows.shape[0]
-        mask = jnp.concatenate([jnp.ones(rows.shape[0]), jnp.zeros(pad)]).astype(jnp.float32)
-        rows = jnp.concatenate([rows, jnp.zeros((pad, rows.shape[1]), rows.dtype)])
-        head = jnp.concatenate([head, jnp.zeros(pad, head.dtype)])
-        part = _curvature_chunk(config, full, params, rows, head, mask)
+        mask = (np.arange(_CHUNK) < rows.shape[0]).astype(np.float32)
+        rows = np.concatenate([rows, np.zeros((pad, rows.shape[1]), np.float32)])
+        head = np.concatenate([head, np.zeros(pad, np.int32)])
+        part = (_full_chunk if full else _diagonal_chunk)(config, params, rows, head, mask)
         total = part if total is None else total + part
     return total
 

@@ -244,7 +244,9 @@ class Continual(_Estimator):
                 f"`curvature='full'` keeps a {size} x {size} precision matrix, more than the {_FULL_LIMIT}-weight "
                 "limit: use curvature='diagonal', or fewer or narrower `hidden` layers."
             )
-        self._precision, self._shift = self._first_prior(size)
+        # two Gaussians in natural parameters: the posterior (curvature as it is) and the prior the next task
+        # trains under (curvature times `strength`); with strength 1 they are the same
+        self._gaussians = {"posterior": self._first_prior(size), "penalty": self._first_prior(size)}
         if self.method == "vcl":
             rho = float(np.log(np.expm1(self.init_std)))
             self._q = {"mean": self._params, "rho": jax.tree.map(lambda leaf: jnp.full_like(leaf, rho), self._params)}
@@ -278,9 +280,10 @@ class Continual(_Estimator):
                 self._prior_mean = _grow_heads(self._prior_mean, capacity, 0.0)
                 self._prior_var = _grow_heads(self._prior_var, capacity, 1.0 / self._base)
             else:
-                self._precision, self._shift = core.extend_prior(
-                    self._params, grown, self._precision, self._shift, self._base
-                )
+                self._gaussians = {
+                    name: core.extend_prior(self._params, grown, *pair, self._base)
+                    for name, pair in self._gaussians.items()
+                }
             self._params = grown
         weight, bias = core.fresh_head(self._config, key)
         self._params = core.set_head(self._params, index, weight, bias)
@@ -298,39 +301,35 @@ class Continual(_Estimator):
             )
             return
         mask = core.head_entries(self._params, index)
-        self._shift = jnp.where(mask, 0.0, self._shift)
-        if self._precision.ndim == 1:
-            self._precision = jnp.where(mask, self._base, self._precision)
-        else:
-            either = mask[:, None] | mask[None, :]
-            self._precision = jnp.where(either, 0.0, self._precision) + jnp.diag(jnp.where(mask, self._base, 0.0))
+        self._gaussians = {name: _reset_entries(*pair, mask, self._base) for name, pair in self._gaussians.items()}
 
     def _schedule(self, num_rows: int) -> tuple[int, int, float]:
         return int(self.epochs), min(int(self.batch_size), num_rows), float(self.learning_rate)
 
     def _fit_map(self, rows, key) -> None:
-        import jax.numpy as jnp
         from jax.flatten_util import ravel_pytree
 
         from bayeskit.nn import _continual_core as core
 
         baseline = self.method in ("finetune", "joint")
-        prior = self._first_prior(self._precision.shape[0]) if baseline else (self._precision, self._shift)
+        size = ravel_pytree(self._params)[0].size
+        prior = self._first_prior(size) if baseline else self._gaussians["penalty"]
         self._params, losses = core.train(
             self._config, "map", self._params, prior, rows, key, self._schedule(rows[0].shape[0])
         )
         self.loss_.append(losses)
-        x, heads = jnp.asarray(rows[0], jnp.float32), jnp.asarray(rows[2])
-        curvature = float(self.strength) * core.curvature(self._config, self._params, x, heads, self._full)
+        curvature = core.curvature(self._config, self._params, rows[0], rows[2], self._full)
         flat = ravel_pytree(self._params)[0]
         if baseline:  # the Laplace at their weights, under the first prior
-            self._precision = prior[0] + curvature
-        elif self.method == "online-laplace" or not self.posteriors_:
-            self._precision = self._precision + curvature
-            self._shift = _times(self._precision, flat)
-        else:  # EWC: one more penalty, anchored at this task's solution
-            self._precision = self._precision + curvature
-            self._shift = self._shift + _times(curvature, flat)
+            laplace = self._first_prior(size)[0] + curvature
+            self._gaussians = dict.fromkeys(self._gaussians, (laplace, _times(laplace, flat)))
+        else:
+            scales = {"posterior": 1.0, "penalty": float(self.strength)}
+            anchored = self.method == "ewc" and bool(self.posteriors_)
+            self._gaussians = {
+                name: _updated(*pair, scales[name] * curvature, flat, anchored)
+                for name, pair in self._gaussians.items()
+            }
         self._record()
 
     def _fit_vcl(self, rows, key) -> None:
@@ -359,8 +358,8 @@ class Continual(_Estimator):
             precision = 1.0 / ravel_pytree(jax.tree.map(lambda r: jax.nn.softplus(r) ** 2, self._q["rho"]))[0]
             loc, state = flat, {"q": self._q}
         else:
-            precision = self._precision
-            loc = _solve(precision, self._shift) if self.method == "ewc" else flat
+            precision, shift = self._gaussians["posterior"]
+            loc = _solve(precision, shift) if self.method == "ewc" else flat
             state = {"params": self._params, "precision": precision}
         state["heads"] = self._heads_used
         self._states.append(state)
@@ -507,6 +506,25 @@ def continual_metrics(matrix: pd.DataFrame) -> dict[str, float]:
         "first_task_forgetting": float(forgetting[0]),
         "mean_forgetting": float(np.nanmean(forgetting[:-1])) if trained > 1 else 0.0,
     }
+
+
+def _updated(precision, shift, curvature, flat, anchored: bool):
+    """The Gaussian after one more task: online Laplace re-centres at ``flat``; EWC (``anchored``) adds one there."""
+    precision = precision + curvature
+    if anchored:
+        return precision, shift + _times(curvature, flat)
+    return precision, _times(precision, flat)
+
+
+def _reset_entries(precision, shift, mask, base: float):
+    """The Gaussian with the entries in ``mask`` (a new output layer) back at the first prior ``N(0, 1/base)``."""
+    import jax.numpy as jnp
+
+    shift = jnp.where(mask, 0.0, shift)
+    if precision.ndim == 1:
+        return jnp.where(mask, base, precision), shift
+    either = mask[:, None] | mask[None, :]
+    return jnp.where(either, 0.0, precision) + jnp.diag(jnp.where(mask, base, 0.0)), shift
 
 
 def _times(precision, vector):

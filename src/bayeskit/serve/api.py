@@ -126,6 +126,12 @@ ENDPOINTS = (
         explore.topics,
     ),
     Endpoint(
+        "continual",
+        "Online Laplace on permuted digits: accuracy on every task after each, beside fine-tuning and joint training.",
+        {"log10_strength": Number(-3.0, 3.0, 0.0), "num_tasks": Number(2, 5, 3, integer=True)},
+        explore.continual,
+    ),
+    Endpoint(
         "ab",
         "A Bayesian A/B/n test of typed per-arm totals: P(best), expected loss, lift, decision, prior sensitivity.",
         AB_FIELDS,

@@ -295,6 +295,7 @@ def create_app(
         try:
             explore.regularization(0.0)  # the ridge and lasso paths, computed once
             explore.topics(6, 0.1, 0)  # reads the docstrings and compiles the 6-topic LDA programs
+            explore.continual(0.0, 3)  # compiles the continual learner's programs (and caches the baselines)
             for size in (5, 100, 200, 400):  # one fit per padded size compiles its programs
                 if stopping.is_set():
                     return

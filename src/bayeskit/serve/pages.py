@@ -214,6 +214,26 @@ PAGES: dict[str, Page] = {
             figures=("figure", "figure-mixing"),
         ),
         Page(
+            "continual",
+            "/explore/continual",
+            "Continual learning: the last task's posterior as the next task's prior",
+            "Continual",
+            "One network learns the bundled digits, then the same digits with their pixels shuffled in a new fixed "
+            "order, then another order. Trained plainly (fine-tuning) it forgets each task as it learns the next. The "
+            "online Laplace keeps the posterior of the tasks so far as a Gaussian prior whose precision is the "
+            "curvature (Fisher) of their likelihood, times the strength: weights the old tasks need are held, the "
+            "others stay free. Too weak and it forgets like fine-tuning; too strong and it cannot learn the new task "
+            "(the stability-plasticity trade-off). Joint training on every task so far is the ceiling.",
+            (
+                Slider("log10_strength", "log10 strength", -3, 3, 0.5, 0),
+                Slider("num_tasks", "tasks", 2, 5, 1, 3),
+            ),
+            _out("average_accuracy", "average accuracy after the last task")
+            + _out("first_task_forgetting", "forgetting of the first task")
+            + _out("last_task_accuracy", "accuracy on the last task"),
+            figures=("figure", "figure-matrix"),
+        ),
+        Page(
             "ab",
             "/ab",
             "A/B/n test explorer",
@@ -258,6 +278,7 @@ _NAV_ORDER = (
     "covariance",
     "mle-map",
     "topics",
+    "continual",
     "ab",
 )
 
