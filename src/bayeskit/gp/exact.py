@@ -70,8 +70,8 @@ def _factor(matrix: jax.Array) -> jax.Array:
 _factor_jit = jax.jit(_factor)
 
 
-def cholesky_with_jitter(matrix: Any) -> tuple[jax.Array, float]:
-    """Cholesky factor of a covariance, adding the smallest jitter of ``JITTERS`` (x mean diagonal) that works.
+def cholesky_with_jitter(matrix: Any, ladder: tuple[float, ...] = JITTERS) -> tuple[jax.Array, float]:
+    """Cholesky factor of a covariance, adding the smallest jitter of ``ladder`` (x mean diagonal) that works.
 
     Returns the lower factor and the absolute jitter added. Raises
     :class:`NotPositiveDefiniteError` (never returns NaN) when even the largest fails.
@@ -81,13 +81,13 @@ def cholesky_with_jitter(matrix: Any) -> tuple[jax.Array, float]:
         scale = float(jnp.mean(jnp.diagonal(matrix)))
         if not np.isfinite(scale):
             raise NotPositiveDefiniteError("the covariance matrix has non-finite entries; check the inputs.")
-        for relative in JITTERS:
+        for relative in ladder:
             jitter = relative * abs(scale)
             factor = _factor_jit(matrix + jitter * jnp.eye(matrix.shape[0], dtype=matrix.dtype))
             if bool(jnp.all(jnp.isfinite(factor))):
                 return factor, jitter
     raise NotPositiveDefiniteError(
-        f"the covariance matrix is not positive definite even with a jitter of {JITTERS[-1]:g} x its mean "
+        f"the covariance matrix is not positive definite even with a jitter of {ladder[-1]:g} x its mean "
         "diagonal. Duplicate inputs with zero noise or a degenerate kernel do this: add noise (a White term or "
         "a larger noise_variance) or remove duplicate rows."
     )
@@ -205,7 +205,9 @@ def draw_functions(state: ExactGP, key: jax.Array, x_new: Any, num_draws: int) -
     """``(num_draws, m)`` joint draws of the latent function at ``x_new`` (jittered like the fit if needed)."""
     with jax.enable_x64(True):
         mean, covariance = predict(state, x_new, full_covariance=True)
-        factor, _ = cholesky_with_jitter(covariance)
+        # a posterior covariance over many points is rank-deficient by construction: without jitter the
+        # factorization (as long as a successful one) nearly always fails, so the ladder starts one rung up
+        factor, _ = cholesky_with_jitter(covariance, JITTERS[1:])
         noise = jax.random.normal(key, (num_draws, mean.shape[0]), dtype=jnp.float64)
         return mean + noise @ factor.T
 
