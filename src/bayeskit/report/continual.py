@@ -65,7 +65,9 @@ def add_continual_sections(report: Report, result: dict[str, Any]) -> Report:
         ax.set_ylim(0, 1.02)
     first.set_ylabel("held-out accuracy")
     average.legend(fontsize=8, loc="lower left")
-    report.figure(figure, caption="Forgetting curves: what each method still knows of earlier tasks as it learns new ones.")
+    report.figure(
+        figure, caption="Forgetting curves: what each method still knows of earlier tasks as it learns new ones."
+    )
     from bayeskit.nn import continual_metrics
 
     rows = {LABELS.get(m, m): continual_metrics(matrix) for m, matrix in matrices.items()}

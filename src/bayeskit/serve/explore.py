@@ -501,7 +501,8 @@ def continual(log10_strength: float, num_tasks: int = 3) -> dict[str, Any]:
     strength = 10.0 ** float(log10_strength)
     num_tasks = int(num_tasks)
     out: dict[str, Any] = {"strength": strength, "num_tasks": num_tasks}
-    for name, method, scale in (("laplace", "online-laplace", strength), ("finetune", "finetune", 1.0), ("joint", "joint", 1.0)):
+    runs = (("laplace", "online-laplace", strength), ("finetune", "finetune", 1.0), ("joint", "joint", 1.0))
+    for name, method, scale in runs:
         matrix = _continual_matrix(method, num_tasks, scale)
         metrics = continual_metrics(matrix)
         out[name] = {
