@@ -185,3 +185,26 @@ def test_the_diagonal_curvature_is_the_diagonal_of_the_full_gauss_newton_matrix(
     diagonal = np.asarray(core.curvature(config, params, x, rows, full=False))
     np.testing.assert_allclose(diagonal, np.diag(full), rtol=1e-4, atol=1e-6)
     assert np.all(diagonal >= 0) and diagonal.max() > 0
+
+
+def test_an_interrupted_task_leaves_the_model_as_after_the_last_one_and_settings_stay_put(monkeypatch):
+    from bayeskit.nn import _continual_core as core
+
+    x = rng.normal(size=(40, 3))
+    y = (x[:, 0] > 0).astype(int)
+    model = Continual(hidden=(4,), epochs=2).fit_task(x, y)
+    before = model.posterior_
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(core, "train", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            model.fit_task(-x, y)
+    assert len(model.posteriors_) == 1 and model.posterior_ is before and len(model.classes_) == 1
+    model.fit_task(-x, y)  # the same task again, now to the end
+    assert len(model.posteriors_) == 2 and model.accuracy_matrix([(x, y), (-x, y)]).shape == (2, 2)
+    model.set_params(method="vcl")
+    with pytest.raises(ValueError, match="`method` is 'vcl' but was 'online-laplace' for the first task"):
+        model.fit_task(x, y)

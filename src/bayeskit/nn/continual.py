@@ -183,12 +183,38 @@ class Continual(_Estimator):
     # ---- training ---------------------------------------------------------------------------
 
     def fit_task(self, X: Any, y: Any):
-        """Train on the next task's rows ``(X, y)`` under the posterior of the tasks before it; returns self."""
+        """Train on the next task's rows ``(X, y)`` under the posterior of the tasks before it; returns self.
+
+        A task that fails or is interrupted (Ctrl-C) leaves the model as it was after the last one.
+        """
+        self._check_settings()
+        kept = {name: list(value) if isinstance(value, list) else value for name, value in vars(self).items()}
+        try:
+            return self._fit_task(X, y)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(kept)
+            raise
+
+    def _structure(self) -> dict[str, Any]:
+        names = ("method", "hidden", "head", "heads", "curvature", "prior_scale", "noise_scale")
+        return {name: tuple(getattr(self, name)) if name == "hidden" else getattr(self, name) for name in names}
+
+    def _fit_task(self, X: Any, y: Any):
         import jax
 
-        self._check_settings()
         if not hasattr(self, "posteriors_"):
             self._reset()
+        if self.posteriors_:
+            changed = {
+                k: (v, self._first_structure[k]) for k, v in self._structure().items() if v != self._first_structure[k]
+            }
+            if changed:
+                name, (now, before) = next(iter(changed.items()))
+                raise ValueError(
+                    f"`{name}` is {now!r} but was {before!r} for the first task: the tasks of one sequence share "
+                    "one model. Set it back, or start a new Continual for the other setting."
+                )
         x, target, classes = self._task_data(X, y)
         task = len(self.posteriors_)
         if task == 0:
@@ -230,7 +256,7 @@ class Continual(_Estimator):
 
         from bayeskit.nn import _continual_core as core
 
-        self._num_features = x.shape[1]
+        self._num_features, self._first_structure = x.shape[1], self._structure()
         outputs = 1 if classes is None else classes.size
         self._config = core.Config(
             (x.shape[1], *map(int, self.hidden)), int(outputs), self.head, float(self.noise_scale) ** 2
