@@ -145,3 +145,18 @@ def test_use_before_fit_and_mismatched_inputs():
         model.transform(np.ones((2, 4)))
     with pytest.raises(ValueError, match="fitted on a count matrix"):
         model.transform(["some text"])
+
+
+def test_the_e_steps_digamma_is_as_accurate_as_jaxs_in_float32():
+    import jax.numpy as jnp
+    from jax.scipy.special import digamma
+    from scipy import special
+
+    from bayeskit.models._lda import digamma_positive
+
+    x = np.concatenate([np.geomspace(1e-4, 1e6, 4000), np.linspace(0.5, 20, 1000)]).astype(np.float32)
+    exact = special.digamma(x.astype(np.float64))
+    ours = np.asarray(digamma_positive(jnp.asarray(x)), np.float64)
+    theirs = np.asarray(digamma(jnp.asarray(x)), np.float64)
+    scale = np.maximum(np.abs(exact), 1.0)
+    assert np.max(np.abs(ours - exact) / scale) <= max(2 * np.max(np.abs(theirs - exact) / scale), 1e-6)

@@ -19,9 +19,18 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import digamma, gammaln
+from jax.scipy.special import gammaln
 
-__all__ = ["STAGES", "Corpus", "bound", "bucket", "dirichlet_expectation", "e_step", "log_likelihood_of_completion"]
+__all__ = [
+    "STAGES",
+    "Corpus",
+    "bound",
+    "bucket",
+    "digamma_positive",
+    "dirichlet_expectation",
+    "e_step",
+    "log_likelihood_of_completion",
+]
 
 _TINY = 1e-30
 
@@ -35,9 +44,25 @@ class Corpus(NamedTuple):
     num_docs: int  # rows (padding documents included)
 
 
+def digamma_positive(x: jax.Array) -> jax.Array:
+    """``digamma(x)`` for ``x > 0``: the recurrence up to ``x + 6``, then the asymptotic series (to ``x^-10``).
+
+    The method of scikit-learn's own LDA digamma; as accurate as ``jax.scipy.special.digamma`` in float32 (a
+    test holds both to SciPy's) and four times faster on a CPU, where the E-step computes it for every
+    document and topic at every iteration.
+    """
+    shift = 1.0 / x + 1.0 / (x + 1.0) + 1.0 / (x + 2.0) + 1.0 / (x + 3.0) + 1.0 / (x + 4.0) + 1.0 / (x + 5.0)
+    y = x + 6.0
+    inverse = 1.0 / y
+    square = inverse * inverse
+    tail = square * (1.0 / 12 - square * (1.0 / 120 - square * (1.0 / 252 - square * (1.0 / 240 - square / 132))))
+    return jnp.log(y) - 0.5 * inverse - tail - shift
+
+
 def dirichlet_expectation(concentration: jax.Array) -> jax.Array:
     """``E[log p]`` under Dirichlet rows: ``digamma(a) - digamma(sum a)``."""
-    return digamma(concentration) - digamma(jnp.sum(concentration, axis=-1, keepdims=True))
+    total = jnp.sum(concentration, axis=-1, keepdims=True)
+    return digamma_positive(concentration) - digamma_positive(total)
 
 
 @functools.partial(jax.jit, static_argnames=("num_docs",))
@@ -83,47 +108,84 @@ def e_step(
     """The documents' ``gamma`` from a start, the topics' sufficient statistics ``(K, V)`` and the iterations.
 
     Each document iterates until its own mean absolute change is below ``tol`` (or ``max_iter``), as
-    scikit-learn's. The iterations run in stages (``STAGES``); between stages only the entries of the
-    documents still moving are kept (padded to a power of two, so that the compiled stages are reused),
-    so that the few slow documents do not make every document pay for their iterations.
+    scikit-learn's. The iterations run in stages (``STAGES``); between stages only the documents still
+    moving are kept, their entries and their rows of ``gamma`` (each padded to a power of two, so that the
+    compiled stages are reused), so that the few slow documents do not make every document pay for their
+    iterations, in the entries' products or in the digamma of every row.
     """
     import numpy as np
 
     exp_topic_word = jnp.exp(dirichlet_expectation(topic_word))
     doc, word, count = (np.asarray(a) for a in (corpus.doc, corpus.word, corpus.count))
-    part, done, spent = corpus, jnp.zeros(corpus.num_docs, bool), 0
+    done, rows = np.zeros(corpus.num_docs, bool), np.arange(corpus.num_docs)
+    part, part_gamma, part_done, spent = corpus, gamma, jnp.zeros(corpus.num_docs, bool), 0
     for limit in STAGES:
         steps = min(limit, max_iter) - spent
         if steps <= 0:
             break
-        gamma, done = _iterate(
-            part.doc, part.word, part.count, corpus.num_docs, gamma, done, alpha, exp_topic_word, tol, steps
+        part_gamma, part_done = _iterate(
+            part.doc, part.word, part.count, part.num_docs, part_gamma, part_done, alpha, exp_topic_word, tol, steps
         )
         spent += steps
-        finished = np.asarray(done)
-        if finished.all() or spent >= max_iter:
+        if part.num_docs == corpus.num_docs:  # every row of gamma went through, the finished ones frozen
+            done, gamma = np.array(part_done), part_gamma
+        else:  # the block of the moving documents' rows (put back in NumPy: an eager scatter compiles per size)
+            done[rows] = np.asarray(part_done)[: rows.size]
+            whole = np.array(gamma)
+            whole[rows] = np.asarray(part_gamma)[: rows.size]
+            gamma = jnp.asarray(whole)
+        if done.all() or spent >= max_iter:
             break
-        part = _moving(doc, word, count, finished, corpus.num_docs)
+        rows = np.flatnonzero(~done)
+        part, part_gamma, part_done = _moving(doc, word, count, rows, corpus, gamma)
     sstats = _statistics(corpus.doc, corpus.word, corpus.count, corpus.num_docs, gamma, exp_topic_word)
     return gamma, sstats, spent
 
 
-# Iteration counts at which the moving documents' entries are kept. Doubling: stages every 4-16 iterations were
+# Iteration counts at which the moving documents are kept. Doubling: stages every 4-16 iterations were
 # slower (1.3 s against 1.0 s for 20 topics), their many corpus sizes compiling more programs than they saved.
 STAGES = (8, 16, 32, 64, 128, 256, 512, 1024)
 
 
-def _moving(doc, word, count, finished, num_docs: int) -> Corpus:
-    """The entries of the documents not ``finished`` (in order), padded with empty entries of the last document."""
+def _moving(doc, word, count, rows, corpus: Corpus, gamma: jax.Array) -> tuple[Corpus, jax.Array, jax.Array]:
+    """The entries of the documents ``rows`` (padded), and the ``gamma`` rows and ``done`` flags the stage iterates.
+
+    While the moving documents hold most of the entries, padding them to a power of two would make the stage
+    larger than the whole corpus: then the whole corpus is kept, the finished documents frozen by ``done``.
+    Once they are at most an eighth of the documents, their rows of ``gamma`` alone are kept too (renumbered,
+    in a block of one fixed size), so the digamma of every row is not paid for the few still moving; one
+    block size keeps the number of compiled shapes what it was.
+    """
     import numpy as np
 
-    keep = ~finished[doc] & (count > 0)
-    size = bucket(int(keep.sum()))
-    pad = size - int(keep.sum())
+    moving = np.zeros(corpus.num_docs, bool)
+    moving[rows] = True
+    keep = moving[doc] & (count > 0)
+    kept = int(keep.sum())
+    size = bucket(kept)
+    block = max(64, bucket(corpus.num_docs) // 8)
+    if size >= doc.size:
+        return corpus, gamma, jnp.asarray(~moving)
+    if rows.size + 1 > block or block >= corpus.num_docs:  # the whole gamma; empty entries add nothing
+        part = _padded(doc[keep], word[keep], count[keep], size, corpus.num_docs - 1, corpus.num_docs)
+        return part, gamma, jnp.asarray(~moving)
+    local = np.zeros(corpus.num_docs, np.int64)
+    local[rows] = np.arange(rows.size)
+    part = _padded(local[doc[keep]], word[keep], count[keep], size, block - 1, block)
+    part_gamma = np.ones((block, gamma.shape[1]), np.float32)
+    part_gamma[: rows.size] = np.asarray(gamma)[rows]
+    return part, jnp.asarray(part_gamma, gamma.dtype), jnp.asarray(np.arange(block) >= rows.size)  # padding: done
+
+
+def _padded(doc, word, count, size: int, pad_doc: int, num_docs: int) -> Corpus:
+    """Entries padded to ``size`` with empty ones (count 0) of document ``pad_doc``."""
+    import numpy as np
+
+    pad = size - doc.size
     return Corpus(
-        jnp.asarray(np.concatenate([doc[keep], np.full(pad, num_docs - 1)]).astype(np.int32)),
-        jnp.asarray(np.concatenate([word[keep], np.zeros(pad)]).astype(np.int32)),
-        jnp.asarray(np.concatenate([count[keep], np.zeros(pad)]).astype(np.float32)),
+        jnp.asarray(np.concatenate([doc, np.full(pad, pad_doc)]).astype(np.int32)),
+        jnp.asarray(np.concatenate([word, np.zeros(pad)]).astype(np.int32)),
+        jnp.asarray(np.concatenate([count, np.zeros(pad)]).astype(np.float32)),
         num_docs,
     )
 
