@@ -77,7 +77,9 @@ class Continual(_Estimator):
     Attributes
     ----------
     posterior_
-        :class:`WeightPosterior` after the latest task (the prior of the next one).
+        :class:`WeightPosterior` after the latest task (its curvature as it is; the next task trains
+        under the same recursion with every task's curvature times ``strength``). ``predictive``
+        draws from it.
     posteriors_
         One per task trained.
     weights_
