@@ -14,8 +14,9 @@ scale) is chosen per method and sequence from 1, 3, 10, 30, 100 by the average a
 validation split (20% of the training rows) of a separate seed (100), never on the test rows; the
 five test seeds are 0-4. Reported: the average test accuracy over the five tasks after the last
 one, the forgetting of the first task (its accuracy right after training it minus after the last
-task), and the share of the gap between fine-tuning (forgets) and joint training on every task so
-far (the ceiling) that each method closes.
+task), the share of the gap between fine-tuning (forgets) and joint training on every task so far (the
+ceiling) that each method closes, and the predictive's expected calibration error after the last task
+(mean over the tasks; the Laplace posteriors' prior precision chosen by their marginal likelihood).
 
 Usage::
 
@@ -63,15 +64,20 @@ def sequence(kind: str, x: np.ndarray, y: np.ndarray, seed: int, validation: boo
     return [task(train, p) for p in PAIRS], [task(test, p) for p in PAIRS]
 
 
-def run(method: str, kind: str, train, test, seed: int, strength: float = 1.0):
-    """The accuracy matrix of one method on one sequence."""
+def run(method: str, kind: str, train, test, seed: int, strength: float = 1.0, calibration: bool = False):
+    """The accuracy matrix of one method on one sequence (and the final stage's mean ECE over the tasks)."""
     from bayeskit.nn import Continual
 
     heads = "shared" if kind == "permuted" else "per-task"
     model = Continual(method, heads=heads, strength=strength, key=seed, **SETTINGS)
     for task in train:
         model.fit_task(*task)
-    return model.accuracy_matrix(test)
+    matrix = model.accuracy_matrix(test)
+    if not calibration:
+        return matrix
+    task = (lambda j: j) if heads == "per-task" else (lambda j: None)
+    ece = [model.predictive(x, task=task(j)).evaluate(y)["ece"] for j, (x, y) in enumerate(test)]
+    return matrix, float(np.mean(ece))
 
 
 def choose_strength(method: str, kind: str, x, y) -> float:
@@ -96,19 +102,24 @@ def main() -> None:
     for kind in ("permuted", "split"):
         strengths = {m: choose_strength(m, kind, x, y) for m in ("ewc", "online-laplace")}
         results: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
+        calibration: dict[str, list[float]] = {m: [] for m in METHODS}
         seconds = dict.fromkeys(METHODS, 0.0)
         for seed in SEEDS:
             train, test = sequence(kind, x, y, seed)
             for method in METHODS:
                 start = time.perf_counter()
-                matrix = run(method, kind, train, test, seed, strengths.get(method, 1.0))
+                matrix, ece = run(method, kind, train, test, seed, strengths.get(method, 1.0), calibration=True)
                 seconds[method] += time.perf_counter() - start
                 results[method].append(continual_metrics(matrix))
+                calibration[method].append(ece)
         average = {m: np.array([r["average_accuracy"] for r in results[m]]) for m in METHODS}
         low, high = average["finetune"], average["joint"]
         print(f"\n{kind}: strengths chosen {strengths}")
-        print("| method | strength | average accuracy | first-task forgetting | gap closed | seconds per sequence |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print(
+            "| method | strength | average accuracy | first-task forgetting | gap closed | ECE after the last task "
+            "| seconds per sequence |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for method in METHODS:
             acc = average[method]
             forgetting = np.array([r["first_task_forgetting"] for r in results[method]])
@@ -117,7 +128,7 @@ def main() -> None:
             print(
                 f"| {method} | {strength} | {acc.mean():.3f} +- {acc.std(ddof=1):.3f} | {forgetting.mean():.3f} "
                 f"+- {forgetting.std(ddof=1):.3f} | {closed.mean():.2f} (min {closed.min():.2f}) "
-                f"| {seconds[method] / len(SEEDS):.1f} |"
+                f"| {np.mean(calibration[method]):.3f} | {seconds[method] / len(SEEDS):.1f} |"
             )
 
 

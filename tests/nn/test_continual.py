@@ -28,6 +28,7 @@ TASKS = [_task(0.0, [1.0, -2.0, 0.5]), _task(1.5, [2.0, -1.0, 0.0]), _task(-1.0,
 
 def _linear(method, curvature="full", **options):
     settings = {"epochs": 3000, "batch_size": 1000, "learning_rate": 0.05, "hidden": (), "head": "gaussian"}
+    settings["prior_precision"] = "fixed"  # the prior as given: the conjugate engine's
     return Continual(method, noise_scale=NOISE, prior_scale=PRIOR, curvature=curvature, **settings | options)
 
 
@@ -208,3 +209,36 @@ def test_an_interrupted_task_leaves_the_model_as_after_the_last_one_and_settings
     model.set_params(method="vcl")
     with pytest.raises(ValueError, match="`method` is 'vcl' but was 'online-laplace' for the first task"):
         model.fit_task(x, y)
+
+
+def test_the_evidence_prior_precision_maximizes_the_laplace_marginal_likelihood():
+    from bayeskit.nn.continual import _evidence_prior_precision
+
+    local = np.random.default_rng(3)
+    curvature, weights = local.gamma(0.3, 50.0, size=500), 0.3 * local.normal(size=500)
+    used = np.ones(500, bool)
+    tau = _evidence_prior_precision(curvature + 1.0, 1.0, weights, used)
+    grid = np.geomspace(1e-3, 1e4, 20_001)
+    log_z = 0.5 * 500 * np.log(grid) - 0.5 * grid * np.sum(weights**2)
+    log_z -= 0.5 * np.sum(np.log(grid[:, None] + curvature[None, :]), axis=1)
+    assert tau == pytest.approx(grid[np.argmax(log_z)], rel=2e-3)
+    full = _evidence_prior_precision(np.diag(curvature + 1.0), 1.0, weights, used)  # the full form, same numbers
+    assert full == pytest.approx(tau, rel=1e-6)
+    x = rng.normal(size=(40, 3))
+    fixed = Continual(hidden=(4,), epochs=2, prior_precision="fixed").fit_task(x, (x[:, 0] > 0).astype(int))
+    assert fixed.prior_precision_ == [1.0]
+
+
+def test_the_last_layer_predictive_of_a_linear_model_is_the_exact_posterior_predictive(laplace_fit):
+    mean, covariance = _exact(TASKS)
+    weights, precision = laplace_fit._states[-1]["last_layer"][0]
+    order = [3, 0, 1, 2]  # (w1, w2, w3, b) -> the conjugate engine's (b, w1, w2, w3)
+    np.testing.assert_allclose(np.asarray(weights)[order], mean, atol=2e-3)
+    np.testing.assert_allclose(np.linalg.inv(np.asarray(precision, float))[np.ix_(order, order)], covariance, rtol=2e-3)
+    x_new = rng.normal(size=(5, 3))
+    predictive = laplace_fit.predictive(x_new)
+    design = np.column_stack([np.ones(5), x_new])
+    latent = np.einsum("np,pq,nq->n", design, covariance, design)
+    spread = np.sqrt(latent / laplace_fit.num_samples)
+    assert np.all(np.abs(predictive.mean() - design @ mean) < 5 * spread + 1e-3)
+    np.testing.assert_allclose(predictive.decompose().epistemic, latent, rtol=0.5)  # 100 draws: a loose check

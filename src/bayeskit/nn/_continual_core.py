@@ -37,9 +37,13 @@ __all__ = [
     "Config",
     "curvature",
     "extend_prior",
+    "features",
     "fresh_head",
     "grow_heads",
+    "head_curvature",
     "head_entries",
+    "head_weights",
+    "last_layer_draws",
     "init_params",
     "linearized_draws",
     "log_likelihood",
@@ -429,3 +433,54 @@ def mean_field_draws(q: dict[str, Any], x: jax.Array, heads: jax.Array, key: jax
         return outputs(jax.tree.unflatten(treedef, drawn), x, heads)
 
     return jax.vmap(one)(jax.random.split(key, num))
+
+
+def features(params: dict[str, Any], x: jax.Array) -> jax.Array:
+    """``(n, H + 1)``: the trunk's last hidden layer (the inputs for a linear model) and a column of ones."""
+    h = x
+    for weight, bias in params["trunk"]:
+        h = jax.nn.relu(h @ weight.T + bias)
+    return jnp.concatenate([h, jnp.ones((h.shape[0], 1), h.dtype)], axis=1)
+
+
+@functools.partial(jax.jit, static_argnames="config")
+def _head_block_chunk(config: Config, params, x, heads, mask):
+    """``sum_i Lambda_i (x) phi_i phi_i'``: the Gauss-Newton block of one output layer, ``(C (H+1), C (H+1))``."""
+    phi = features(params, x) * mask[:, None]
+    factor = jax.vmap(functools.partial(_output_factor, config))(outputs(params, x, heads))
+    hessian = factor @ jnp.swapaxes(factor, 1, 2)  # (n, C, C)
+    size = config.num_outputs * phi.shape[1]
+    return jnp.einsum("icd,ip,iq->cpdq", hessian, phi, phi).reshape(size, size)
+
+
+def head_curvature(config: Config, params: dict[str, Any], x: Any, head: int) -> jax.Array:
+    """The full Gauss-Newton matrix of output layer ``head`` over rows ``x`` (the trunk held), in chunks."""
+    import numpy as np
+
+    x = np.asarray(x, np.float32)
+    total = None
+    for start in range(0, x.shape[0], 4 * _CHUNK):
+        rows = x[start : start + 4 * _CHUNK]
+        pad = 4 * _CHUNK - rows.shape[0]
+        mask = (np.arange(4 * _CHUNK) < rows.shape[0]).astype(np.float32)
+        rows = np.concatenate([rows, np.zeros((pad, rows.shape[1]), np.float32)])
+        part = _head_block_chunk(config, params, rows, np.full(4 * _CHUNK, head, np.int32), mask)
+        total = part if total is None else total + part
+    return total
+
+
+def head_weights(params: dict[str, Any], head: int) -> jax.Array:
+    """Output layer ``head`` as one vector in :func:`head_curvature`'s order: per class, its weights then bias."""
+    return jnp.concatenate([params["head_w"][head], params["head_b"][head][:, None]], axis=1).ravel()
+
+
+@functools.partial(jax.jit, static_argnames="num")
+def last_layer_draws(
+    params: dict[str, Any], head: int, mean: jax.Array, precision: jax.Array, x: jax.Array, key: jax.Array, num: int
+) -> jax.Array:
+    """``(num, n, C)`` outputs with output layer ``head`` drawn from ``N(mean, precision^-1)``, the trunk held."""
+    phi = features(params, x)
+    factor = jnp.linalg.cholesky(precision)
+    noise = jax.random.normal(key, (num, mean.shape[0]), mean.dtype)
+    weights = mean + jax.scipy.linalg.solve_triangular(factor.T, noise.T, lower=False).T
+    return jnp.einsum("np,scp->snc", phi, weights.reshape(num, -1, phi.shape[1]))

@@ -65,6 +65,18 @@ class Continual(_Estimator):
         ``"diagonal"`` or ``"full"`` (at most 4,096 weights) for the Laplace and EWC precision.
     noise_scale
         Standard deviation of the Gaussian likelihood (``head="gaussian"``), in target units.
+    prior_precision
+        The prior precision in the reported Laplace posterior and its predictive (online Laplace,
+        EWC and the baselines): ``"evidence"`` chooses it after each task by the Laplace marginal
+        likelihood (MacKay 1992; Immer et al. 2021: under ``N(0, 1)`` on thousands of weights the
+        linearized predictive is far too wide); ``"fixed"`` keeps ``1 / prior_scale^2``. The
+        recursion (each task's prior for the next) always uses ``prior_scale``.
+    predictive_weights
+        Which weights the Laplace-type predictive draws (online Laplace, EWC, baselines):
+        ``"last-layer"`` (default), the output layer from its full Gauss-Newton posterior, accumulated
+        over the tasks with the trunk held at its trained weights (Daxberger et al. 2021); or ``"all"``,
+        every weight from ``posterior_`` through the network linearized at its trained weights (with a
+        diagonal posterior this ignores how the data tie the weights together, and is underconfident).
     epochs, batch_size, learning_rate
         Adam with a cosine-decayed step size, ``epochs`` passes over each task.
     num_samples
@@ -91,6 +103,8 @@ class Continual(_Estimator):
         ELBO for VCL, per row).
     kl_
         VCL only: per task, ``KL(q_t || q_{t-1})`` at the end of its training.
+    prior_precision_
+        Laplace-type methods: per task, the prior precision of its reported posterior.
     classes_
         Per task, the class labels its output layer predicts.
 
@@ -115,6 +129,8 @@ class Continual(_Estimator):
         prior_scale: float = 1.0,
         curvature: str = "diagonal",
         noise_scale: float = 1.0,
+        prior_precision: str = "evidence",
+        predictive_weights: str = "last-layer",
         epochs: int = 30,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
@@ -131,6 +147,8 @@ class Continual(_Estimator):
         check_choice(self.head, "head", ("categorical", "gaussian"))
         check_choice(self.heads, "heads", ("shared", "per-task"))
         check_choice(self.curvature, "curvature", ("diagonal", "full"))
+        check_choice(self.prior_precision, "prior_precision", ("evidence", "fixed"))
+        check_choice(self.predictive_weights, "predictive_weights", ("last-layer", "all"))
         hidden = self.hidden
         if not isinstance(hidden, tuple | list) or not all(
             isinstance(h, int | np.integer) and not isinstance(h, bool) and h >= 1 for h in hidden
@@ -199,7 +217,8 @@ class Continual(_Estimator):
             raise
 
     def _structure(self) -> dict[str, Any]:
-        names = ("method", "hidden", "head", "heads", "curvature", "prior_scale", "noise_scale")
+        names = ("method", "hidden", "head", "heads", "curvature", "prior_scale", "noise_scale", "prior_precision")
+        names += ("predictive_weights",)
         return {name: tuple(getattr(self, name)) if name == "hidden" else getattr(self, name) for name in names}
 
     def _fit_task(self, X: Any, y: Any):
@@ -242,8 +261,8 @@ class Continual(_Estimator):
         return self
 
     def _reset(self) -> None:
-        self.posteriors_, self.loss_, self.kl_, self.classes_ = [], [], [], []
-        self._states, self._data = [], []
+        self.posteriors_, self.loss_, self.kl_, self.classes_, self.prior_precision_ = [], [], [], [], []
+        self._states, self._data, self._head_blocks = [], [], {}
         self._base_key = self._jax_key()
 
     @property
@@ -347,6 +366,8 @@ class Continual(_Estimator):
         )
         self.loss_.append(losses)
         curvature = core.curvature(self._config, self._params, rows[0], rows[2], self._full)
+        if self.predictive_weights == "last-layer":
+            self._add_head_blocks(rows, replace=baseline)
         flat = ravel_pytree(self._params)[0]
         if baseline:  # the Laplace at their weights, under the first prior
             laplace = self._first_prior(size)[0] + curvature
@@ -359,6 +380,40 @@ class Continual(_Estimator):
                 for name, pair in self._gaussians.items()
             }
         self._record()
+
+    def _add_head_blocks(self, rows, replace: bool) -> None:
+        """Each output layer's full Gauss-Newton block over these rows, added to the earlier tasks' blocks.
+
+        With ``replace`` (the baselines) the blocks of these rows replace them.
+        """
+        from bayeskit.nn import _continual_core as core
+
+        x, _, heads = rows
+        if replace:
+            self._head_blocks = {}
+        for head in np.unique(heads):
+            block = core.head_curvature(self._config, self._params, x[heads == head], int(head))
+            previous = self._head_blocks.get(int(head))
+            self._head_blocks[int(head)] = block if previous is None else previous + block
+
+    def _last_layer(self) -> dict[int, tuple[Any, Any]]:
+        """Per output layer in use: its weights and the precision of its Gaussian (prior precision by evidence)."""
+        import jax.numpy as jnp
+
+        from bayeskit.nn import _continual_core as core
+
+        out = {}
+        for head in range(self._heads_used):
+            mean = core.head_weights(self._params, head)
+            block = self._head_blocks.get(head, jnp.zeros((mean.size, mean.size), jnp.float32))
+            tau = self._base
+            if self.prior_precision == "evidence":
+                everything = np.ones(mean.size, bool)
+                tau = _evidence_prior_precision(
+                    np.asarray(block, float) + self._base * np.eye(mean.size), self._base, np.asarray(mean), everything
+                )
+            out[head] = (mean, block + tau * jnp.eye(mean.size, dtype=jnp.float32))
+        return out
 
     def _fit_vcl(self, rows, key) -> None:
         import jax
@@ -388,7 +443,15 @@ class Continual(_Estimator):
         else:
             precision, shift = self._gaussians["posterior"]
             loc = _solve(precision, shift) if self.method == "ewc" else flat
+            tuned = self._base
+            if self.prior_precision == "evidence":
+                used = np.asarray(core.used_entries(self._params, self._heads_used))
+                tuned = _evidence_prior_precision(np.asarray(precision, float), self._base, np.asarray(flat), used)
+                precision = precision + (tuned - self._base) * _identity(precision)
             state = {"params": self._params, "precision": precision}
+            if self.predictive_weights == "last-layer":
+                state["last_layer"] = self._last_layer()
+            self.prior_precision_.append(tuned)
         state["heads"] = self._heads_used
         self._states.append(state)
         used = np.asarray(core.used_entries(self._params, self._heads_used))
@@ -423,9 +486,9 @@ class Continual(_Estimator):
         Returns
         -------
         CategoricalPredictive or GaussianMixturePredictive
-            ``num_samples`` draws: of the network linearized at its trained weights under
-            the weight posterior's precision (online Laplace, EWC and the baselines), or of
-            whole networks from the mean-field posterior (VCL).
+            ``num_samples`` draws: of the output layer from its full Gaussian, or of every
+            weight through the linearized network (``predictive_weights``; online Laplace, EWC and
+            the baselines), or of whole networks from the mean-field posterior (VCL).
         """
         import jax
         import jax.numpy as jnp
@@ -447,6 +510,9 @@ class Continual(_Estimator):
         num = int(self.num_samples)
         if "q" in state:
             draws = core.mean_field_draws(state["q"], rows, heads, key, num)
+        elif "last_layer" in state:
+            mean, precision = state["last_layer"][head]
+            draws = core.last_layer_draws(state["params"], head, mean, precision, rows, key, num)
         else:
             draws = core.linearized_draws(state["params"], state["precision"], rows, heads, key, num)
         draws = np.asarray(draws, dtype=float)[:, : x.shape[0]]
@@ -553,6 +619,36 @@ def _reset_entries(precision, shift, mask, base: float):
         return jnp.where(mask, base, precision), shift
     either = mask[:, None] | mask[None, :]
     return jnp.where(either, 0.0, precision) + jnp.diag(jnp.where(mask, base, 0.0)), shift
+
+
+def _identity(precision):
+    """The identity in ``precision``'s form: ones (diagonal) or the identity matrix (full)."""
+    import jax.numpy as jnp
+
+    return jnp.ones_like(precision) if precision.ndim == 1 else jnp.eye(precision.shape[0], dtype=precision.dtype)
+
+
+def _evidence_prior_precision(precision: np.ndarray, base: float, weights: np.ndarray, used: np.ndarray) -> float:
+    """The prior precision ``tau`` that maximizes the Laplace marginal likelihood at ``weights``.
+
+    With the data's curvature ``G = precision - base`` held fixed, ``log Z(tau) = const + P/2 log tau -
+    tau/2 |w|^2 - 1/2 log det(tau + G)`` over the ``P`` weights in use (MacKay 1992; Immer et al. 2021, whose
+    post-hoc choice of the prior precision makes the linearized predictive calibrated).
+    """
+    from scipy.optimize import minimize_scalar
+
+    if precision.ndim == 1:
+        curvature = np.clip(precision[used] - base, 0.0, None)
+    else:
+        block = precision[np.ix_(used, used)] - base * np.eye(int(used.sum()))
+        curvature = np.clip(np.linalg.eigvalsh(0.5 * (block + block.T)), 0.0, None)
+    norm, count = float(np.sum(np.asarray(weights, float)[used] ** 2)), curvature.size
+
+    def negative(log_tau):
+        tau = np.exp(log_tau)
+        return -(0.5 * count * log_tau - 0.5 * tau * norm - 0.5 * np.sum(np.log(tau + curvature)))
+
+    return float(np.exp(minimize_scalar(negative, bounds=(-10.0, 12.0), method="bounded").x))
 
 
 def _times(precision, vector):
