@@ -242,3 +242,24 @@ def test_the_last_layer_predictive_of_a_linear_model_is_the_exact_posterior_pred
     spread = np.sqrt(latent / laplace_fit.num_samples)
     assert np.all(np.abs(predictive.mean() - design @ mean) < 5 * spread + 1e-3)
     np.testing.assert_allclose(predictive.decompose().epistemic, latent, rtol=0.5)  # 100 draws: a loose check
+
+
+def test_more_tasks_than_the_output_layers_allocated_grow_them_and_keep_the_posterior():
+    x = rng.normal(size=(30, 3))
+    tasks = [(x, (x[:, t % 3] > 0).astype(int)) for t in range(10)]  # 8 output layers at first, then 16
+    model = Continual(
+        "online-laplace", hidden=(4,), heads="per-task", epochs=1, curvature="full", prior_precision="fixed"
+    )
+    for task in tasks[:8]:
+        model.fit_task(*task)
+    before = model.posterior_
+    for task in tasks[8:]:
+        model.fit_task(*task)
+    assert model._params["head_w"].shape[0] == 16
+    assert model.posterior_.loc.size == 3 * 4 + 4 + 10 * (2 * 4 + 2) == len(model.posterior_.names)
+    matrix = model.accuracy_matrix(tasks)
+    assert int(matrix.isna().to_numpy().sum()) == 45 and not matrix.iloc[-1].isna().any()
+    # the grown prior keeps what the first eight tasks left: the trunk's precision only grew
+    trunk = [i for i, name in enumerate(before.names) if name.startswith("trunk")]
+    now = [model.posterior_.names.index(before.names[i]) for i in trunk]
+    assert np.all(np.diag(model.posterior_.precision)[now] >= np.diag(before.precision)[trunk] - 1e-3)
