@@ -29,6 +29,8 @@ PAGES = (
     "/explore/gaussian",
     "/explore/covariance",
     "/explore/mle-map",
+    "/explore/topics",
+    "/explore/continual",
     "/ab",
     "/studies",
     "/runs",

@@ -14,7 +14,7 @@ BK.page({
     }
     BK.draw("figure", {
       height: 300,
-      x: { label: "after training task", ticks: d.num_tasks, tickFormat: "d" },
+      x: { label: "after training task", ticks: [...Array(d.num_tasks).keys()], tickFormat: "d" },
       y: { label: "held-out accuracy", domain: [0, 1] },
       color: { legend: true },
       fx: { label: null },
