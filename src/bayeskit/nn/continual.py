@@ -21,7 +21,10 @@ e.g. permuted inputs); ``heads="per-task"`` gives each task its own output layer
 same number of classes (e.g. split classes), chosen at prediction by ``task=``.
 
 The Fisher is the exact generalized Gauss-Newton matrix (no sampled labels), diagonal by
-default (``curvature="full"`` for small networks). Inputs are used as given: put every
+default (``curvature="full"`` for small networks). The predictive of the Laplace-type methods
+draws the output layer from its full Gauss-Newton posterior, accumulated over the tasks, with
+the prior precision chosen by the marginal likelihood (a diagonal posterior over every weight,
+pushed through the linearized network, is far too wide). Inputs are used as given: put every
 task on one scale first (e.g. pixels / 16).
 """
 
