@@ -63,11 +63,17 @@ class ExactGP(NamedTuple):
     mask: jax.Array  # (n,) 1 for data rows, 0 for inert padding rows (at the end)
 
 
-def _factor(matrix: jax.Array) -> jax.Array:
-    return jnp.linalg.cholesky(matrix)
+@jax.jit
+def _mean_diagonal(matrix: jax.Array) -> jax.Array:
+    return jnp.mean(jnp.diagonal(matrix))
 
 
-_factor_jit = jax.jit(_factor)
+@jax.jit
+def _jittered_factor(matrix: jax.Array, jitter: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The factor of ``matrix + jitter I`` and whether it is finite: one program per size, not a dozen eager ops."""
+    index = jnp.arange(matrix.shape[0])
+    factor = jnp.linalg.cholesky(matrix.at[index, index].add(jitter))
+    return factor, jnp.all(jnp.isfinite(factor))
 
 
 def cholesky_with_jitter(matrix: Any, ladder: tuple[float, ...] = JITTERS) -> tuple[jax.Array, float]:
@@ -78,13 +84,13 @@ def cholesky_with_jitter(matrix: Any, ladder: tuple[float, ...] = JITTERS) -> tu
     """
     with jax.enable_x64(True):
         matrix = jnp.asarray(matrix, jnp.float64)
-        scale = float(jnp.mean(jnp.diagonal(matrix)))
+        scale = float(_mean_diagonal(matrix))
         if not np.isfinite(scale):
             raise NotPositiveDefiniteError("the covariance matrix has non-finite entries; check the inputs.")
         for relative in ladder:
             jitter = relative * abs(scale)
-            factor = _factor_jit(matrix + jitter * jnp.eye(matrix.shape[0], dtype=matrix.dtype))
-            if bool(jnp.all(jnp.isfinite(factor))):
+            factor, finite = _jittered_factor(matrix, jnp.float64(jitter))
+            if bool(finite):
                 return factor, jitter
     raise NotPositiveDefiniteError(
         f"the covariance matrix is not positive definite even with a jitter of {ladder[-1]:g} x its mean "
