@@ -7,7 +7,7 @@ from importlib import resources
 
 import pandas as pd
 
-__all__ = ["DATASETS", "dataset_path", "load_dataset", "python_docstrings"]
+__all__ = ["DATASETS", "dataset_path", "load_dataset", "permuted_digits", "python_docstrings", "split_digits"]
 
 DATASETS = {
     "calibration_classification": "Predictions of an overconfident 3-class model: columns label, p_0, p_1, p_2.",
@@ -141,3 +141,52 @@ def _parse_docstrings(root, min_words: int) -> tuple[str, ...]:
                 if text and len(text.split()) >= min_words:
                     texts.append(text)
     return tuple(texts)
+
+
+def _digits_split(seed: int, train_fraction: float):
+    """The bundled digits (pixels / 16), their labels and a random split of the rows into training and test."""
+    import numpy as np
+
+    if not 0 < train_fraction < 1:
+        raise ValueError(f"`train_fraction` must be in (0, 1); got {train_fraction!r}.")
+    frame = load_dataset("digits")
+    x, y = frame.drop(columns=["digit"]).to_numpy(float) / 16.0, frame["digit"].to_numpy()
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(x))
+    cut = int(train_fraction * len(x))
+    return x, y, order[:cut], order[cut:], rng
+
+
+def permuted_digits(num_tasks: int, seed: int = 0, train_fraction: float = 0.8) -> tuple[list, list]:
+    """Permuted-pixel continual-learning tasks of the bundled digits: ``(train_tasks, test_tasks)`` of ``(X, y)``.
+
+    Task 0 is the images as they are; every later task has its own fixed random order of the 64 pixels
+    (the same ten classes throughout: ``Continual(heads="shared")``). Pixels are scaled to [0, 1].
+    """
+    import numpy as np
+
+    if isinstance(num_tasks, bool) or not isinstance(num_tasks, int) or num_tasks < 1:
+        raise ValueError(f"`num_tasks` must be a positive int; got {num_tasks!r}.")
+    x, y, train, test, rng = _digits_split(seed, train_fraction)
+    perms = [np.arange(x.shape[1])] + [rng.permutation(x.shape[1]) for _ in range(num_tasks - 1)]
+    return [(x[train][:, p], y[train]) for p in perms], [(x[test][:, p], y[test]) for p in perms]
+
+
+def split_digits(
+    pairs: tuple[tuple[int, ...], ...] = ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9)),
+    seed: int = 0,
+    train_fraction: float = 0.8,
+) -> tuple[list, list]:
+    """Split-class continual-learning tasks of the bundled digits: task ``k`` holds the digits in ``pairs[k]``.
+
+    Every task has the same number of classes and its own output layer (``Continual(heads="per-task")``).
+    """
+    import numpy as np
+
+    x, y, train, test, _ = _digits_split(seed, train_fraction)
+
+    def task(rows, digits):
+        keep = rows[np.isin(y[rows], digits)]
+        return x[keep], y[keep]
+
+    return [task(train, p) for p in pairs], [task(test, p) for p in pairs]

@@ -263,3 +263,19 @@ def test_more_tasks_than_the_output_layers_allocated_grow_them_and_keep_the_post
     trunk = [i for i, name in enumerate(before.names) if name.startswith("trunk")]
     now = [model.posterior_.names.index(before.names[i]) for i in trunk]
     assert np.all(np.diag(model.posterior_.precision)[now] >= np.diag(before.precision)[trunk] - 1e-3)
+
+
+def test_the_bundled_task_sequences():
+    from bayeskit.datasets import permuted_digits, split_digits
+
+    train, test = permuted_digits(3, seed=1)
+    assert len(train) == len(test) == 3 and train[0][0].shape == (1437, 64) and test[0][0].shape == (360, 64)
+    assert train[0][0].max() <= 1.0 and np.array_equal(train[1][1], train[0][1])
+    assert np.array_equal(np.sort(train[1][0], axis=1), np.sort(train[0][0], axis=1))  # the same pixels, moved
+    assert not np.array_equal(train[1][0], train[0][0])
+    train, test = split_digits(((0, 1), (2, 3)))
+    assert [sorted(set(t[1])) for t in train] == [[0, 1], [2, 3]] == [sorted(set(t[1])) for t in test]
+    with pytest.raises(ValueError, match="`num_tasks` must be a positive int"):
+        permuted_digits(0)
+    with pytest.raises(ValueError, match=r"`train_fraction` must be in \(0, 1\)"):
+        split_digits(train_fraction=1.5)

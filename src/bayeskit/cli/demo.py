@@ -154,8 +154,9 @@ def _topics(report: Report, size: DemoSize) -> dict[str, Any]:
 
 
 def _continual(report: Report, size: DemoSize) -> dict[str, Any]:
+    from bayeskit.datasets import permuted_digits
     from bayeskit.nn import Continual, continual_metrics
-    from bayeskit.report.continual import add_continual_sections, permuted_digits
+    from bayeskit.report.continual import add_continual_sections
 
     train, test = permuted_digits(size.continual_tasks)
     settings = {"hidden": (100,), "epochs": size.continual_epochs, "learning_rate": 3e-3, "init_std": 0.1, "key": 0}

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from bayeskit.report.html import Report
 
-__all__ = ["LABELS", "add_continual_sections", "permuted_digits"]
+__all__ = ["LABELS", "add_continual_sections"]
 
 LABELS = {
     "finetune": "fine-tuning (forgets)",
@@ -20,20 +20,6 @@ LABELS = {
     "joint": "joint training (ceiling)",
 }
 _COLOURS = {"finetune": "#b3261e", "ewc": "#e08a2c", "online-laplace": "#2f6fb3", "vcl": "#3a8f5c", "joint": "#555555"}
-
-
-def permuted_digits(num_tasks: int, seed: int = 0, train_fraction: float = 0.8) -> tuple[list, list]:
-    """Permuted-pixel tasks of the bundled digits: ``(train_tasks, test_tasks)``, task 0 the images as they are."""
-    from bayeskit.datasets import load_dataset
-
-    frame = load_dataset("digits")
-    x, y = frame.drop(columns=["digit"]).to_numpy(float) / 16.0, frame["digit"].to_numpy()
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(x))
-    cut = int(train_fraction * len(x))
-    perms = [np.arange(x.shape[1])] + [rng.permutation(x.shape[1]) for _ in range(num_tasks - 1)]
-    train, test = order[:cut], order[cut:]
-    return [(x[train][:, p], y[train]) for p in perms], [(x[test][:, p], y[test]) for p in perms]
 
 
 def add_continual_sections(report: Report, result: dict[str, Any]) -> Report:
