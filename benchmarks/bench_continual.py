@@ -11,7 +11,7 @@ Every method trains the same network (one hidden layer of 100 ReLUs), 40 epochs 
 (step 3e-3, cosine-decayed, batches of 64), prior N(0, 1) on every weight, VCL starting from a
 posterior standard deviation of 0.1. ``strength`` (EWC's lambda, the online Laplace's curvature
 scale) is chosen per method and sequence from 1, 3, 10, 30, 100 by the average accuracy on a
-validation split (20% of the training rows) of a separate seed (100), never on the test rows; the
+validation split (the last 20% of each task's training rows) of a separate seed (100), never on the test rows; the
 five test seeds are 0-4. Reported: the average test accuracy over the five tasks after the last
 one, the forgetting of the first task (its accuracy right after training it minus after the last
 task), the share of the gap between fine-tuning (forgets) and joint training on every task so far (the
@@ -37,31 +37,20 @@ SETTINGS = {"hidden": (100,), "epochs": 40, "batch_size": 64, "learning_rate": 3
 PAIRS = ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9))
 
 
-def digits() -> tuple[np.ndarray, np.ndarray]:
-    """The bundled digits, pixels scaled to [0, 1]."""
-    from bayeskit.datasets import load_dataset
+def sequence(kind: str, seed: int, validation: bool = False):
+    """``(train_tasks, test_tasks)`` of one sequence (``bayeskit.datasets``) for one seed.
 
-    frame = load_dataset("digits")
-    return frame.drop(columns=["digit"]).to_numpy(float) / 16.0, frame["digit"].to_numpy()
+    ``validation``: the first 80% of each task's training rows to train, the rest to score (test rows unused).
+    """
+    from bayeskit.datasets import permuted_digits, split_digits
 
-
-def sequence(kind: str, x: np.ndarray, y: np.ndarray, seed: int, validation: bool = False):
-    """``(train_tasks, test_tasks)`` of one sequence for one seed (``validation``: test on held-out training rows)."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(x))
-    cut = int(0.8 * len(x))
-    train, test = order[:cut], order[cut:]
-    if validation:
-        train, test = train[: int(0.8 * cut)], train[int(0.8 * cut) :]
-    if kind == "permuted":
-        perms = [np.arange(x.shape[1])] + [rng.permutation(x.shape[1]) for _ in range(4)]
-        return [(x[train][:, p], y[train]) for p in perms], [(x[test][:, p], y[test]) for p in perms]
-
-    def task(rows, pair):
-        keep = rows[np.isin(y[rows], pair)]
-        return x[keep], y[keep]
-
-    return [task(train, p) for p in PAIRS], [task(test, p) for p in PAIRS]
+    train, test = permuted_digits(5, seed) if kind == "permuted" else split_digits(PAIRS, seed)
+    if not validation:
+        return train, test
+    cuts = [int(0.8 * len(y)) for _, y in train]
+    return [(x[:c], y[:c]) for (x, y), c in zip(train, cuts, strict=True)], [
+        (x[c:], y[c:]) for (x, y), c in zip(train, cuts, strict=True)
+    ]
 
 
 def run(method: str, kind: str, train, test, seed: int, strength: float = 1.0, calibration: bool = False):
@@ -80,11 +69,11 @@ def run(method: str, kind: str, train, test, seed: int, strength: float = 1.0, c
     return matrix, float(np.mean(ece))
 
 
-def choose_strength(method: str, kind: str, x, y) -> float:
+def choose_strength(method: str, kind: str) -> float:
     """The strength with the best validation average accuracy on the validation seed."""
     from bayeskit.nn import continual_metrics
 
-    train, valid = sequence(kind, x, y, VALIDATION_SEED, validation=True)
+    train, valid = sequence(kind, VALIDATION_SEED, validation=True)
     scores = {
         s: continual_metrics(run(method, kind, train, valid, VALIDATION_SEED, s))["average_accuracy"] for s in STRENGTHS
     }
@@ -97,15 +86,14 @@ def choose_strength(method: str, kind: str, x, y) -> float:
 def main() -> None:
     from bayeskit.nn import continual_metrics
 
-    x, y = digits()
-    print(f"{len(x)} digits, {x.shape[1]} pixels; seeds {SEEDS}; settings {SETTINGS}")
+    print(f"the bundled digits; seeds {SEEDS}; settings {SETTINGS}")
     for kind in ("permuted", "split"):
-        strengths = {m: choose_strength(m, kind, x, y) for m in ("ewc", "online-laplace")}
+        strengths = {m: choose_strength(m, kind) for m in ("ewc", "online-laplace")}
         results: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
         calibration: dict[str, list[float]] = {m: [] for m in METHODS}
         seconds = dict.fromkeys(METHODS, 0.0)
         for seed in SEEDS:
-            train, test = sequence(kind, x, y, seed)
+            train, test = sequence(kind, seed)
             for method in METHODS:
                 start = time.perf_counter()
                 matrix, ece = run(method, kind, train, test, seed, strengths.get(method, 1.0), calibration=True)

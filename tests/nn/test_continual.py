@@ -98,14 +98,9 @@ def test_vcl_kl_terms_are_bayeskit_info_kl_to_the_previous_posterior():
 
 def _permuted_digits():
     """Two tasks of the bundled digits, the second with its pixels permuted (the permuted-pixel protocol)."""
-    from bayeskit.datasets import load_dataset
+    from bayeskit.datasets import permuted_digits
 
-    frame = load_dataset("digits")
-    x, y = frame.drop(columns=["digit"]).to_numpy(float) / 16.0, frame["digit"].to_numpy()
-    local = np.random.default_rng(0)
-    order, pixels = local.permutation(len(x)), local.permutation(64)
-    train, test = order[:1200], order[1200:]
-    return [(x[train], y[train]), (x[train][:, pixels], y[train])], [(x[test], y[test]), (x[test][:, pixels], y[test])]
+    return permuted_digits(2, seed=0, train_fraction=1200.5 / 1797)
 
 
 def test_the_previous_posterior_as_prior_forgets_less_than_fine_tuning():

@@ -464,16 +464,10 @@ _CONTINUAL = {"hidden": (32,), "epochs": 40, "learning_rate": 5e-3, "num_samples
 
 @functools.cache
 def _permuted_digits(num_tasks: int) -> tuple[list, list]:
-    """Tasks of the bundled digits, task 0 as drawn and each later one with its own fixed pixel permutation."""
-    from bayeskit.datasets import load_dataset
+    """``datasets.permuted_digits`` with 600 training digits a task (the rest held out)."""
+    from bayeskit.datasets import load_dataset, permuted_digits
 
-    frame = load_dataset("digits")
-    x, y = frame.drop(columns=["digit"]).to_numpy(float) / 16.0, frame["digit"].to_numpy()
-    rng = _stream(0, 1)
-    order = rng.permutation(len(x))
-    perms = [np.arange(x.shape[1])] + [rng.permutation(x.shape[1]) for _ in range(num_tasks - 1)]
-    train, test = order[:CONTINUAL_ROWS], order[CONTINUAL_ROWS:]
-    return [(x[train][:, p], y[train]) for p in perms], [(x[test][:, p], y[test]) for p in perms]
+    return permuted_digits(num_tasks, seed=0, train_fraction=(CONTINUAL_ROWS + 0.5) / len(load_dataset("digits")))
 
 
 @functools.lru_cache(maxsize=64)
