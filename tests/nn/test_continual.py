@@ -274,3 +274,14 @@ def test_the_bundled_task_sequences():
         permuted_digits(0)
     with pytest.raises(ValueError, match=r"`train_fraction` must be in \(0, 1\)"):
         split_digits(train_fraction=1.5)
+
+
+def test_an_output_layer_without_data_keeps_the_prior_instead_of_an_evidence_of_nothing():
+    x = rng.normal(size=(60, 2))
+    tasks = [(x, x[:, 0] + 0.1 * rng.normal(size=60)), (x, x[:, 1] + 0.1 * rng.normal(size=60))]
+    model = Continual("finetune", hidden=(4,), head="gaussian", heads="per-task", noise_scale=0.1, epochs=20)
+    for task in tasks:
+        model.fit_task(*task)
+    _, precision = model._states[-1]["last_layer"][0]  # fine-tuning's posterior holds only the last task's data
+    np.testing.assert_allclose(np.asarray(precision), np.eye(5), atol=1e-6)
+    assert np.all(model.predictive(x[:3], task=0).decompose().epistemic < 100.0)

@@ -410,7 +410,7 @@ class Continual(_Estimator):
             mean = core.head_weights(self._params, head)
             block = self._head_blocks.get(head, jnp.zeros((mean.size, mean.size), jnp.float32))
             tau = self._base
-            if self.prior_precision == "evidence":
+            if self.prior_precision == "evidence" and head in self._head_blocks:  # no data: the evidence has no say
                 everything = np.ones(mean.size, bool)
                 tau = _evidence_prior_precision(
                     np.asarray(block, float) + self._base * np.eye(mean.size), self._base, np.asarray(mean), everything
