@@ -226,7 +226,8 @@ def test_the_evidence_prior_precision_maximizes_the_laplace_marginal_likelihood(
 
 def test_the_last_layer_predictive_of_a_linear_model_is_the_exact_posterior_predictive(laplace_fit):
     mean, covariance = _exact(TASKS)
-    weights, precision = laplace_fit._states[-1]["last_layer"][0]
+    weights, factor = laplace_fit._states[-1]["last_layer"][0]
+    precision = np.asarray(factor, float) @ np.asarray(factor, float).T
     order = [3, 0, 1, 2]  # (w1, w2, w3, b) -> the conjugate engine's (b, w1, w2, w3)
     np.testing.assert_allclose(np.asarray(weights)[order], mean, atol=2e-3)
     np.testing.assert_allclose(np.linalg.inv(np.asarray(precision, float))[np.ix_(order, order)], covariance, rtol=2e-3)
@@ -282,6 +283,18 @@ def test_an_output_layer_without_data_keeps_the_prior_instead_of_an_evidence_of_
     model = Continual("finetune", hidden=(4,), head="gaussian", heads="per-task", noise_scale=0.1, epochs=20)
     for task in tasks:
         model.fit_task(*task)
-    _, precision = model._states[-1]["last_layer"][0]  # fine-tuning's posterior holds only the last task's data
+    _, factor = model._states[-1]["last_layer"][0]  # fine-tuning's posterior holds only the last task's data
+    precision = np.asarray(factor) @ np.asarray(factor).T
     np.testing.assert_allclose(np.asarray(precision), np.eye(5), atol=1e-6)
     assert np.all(model.predictive(x[:3], task=0).decompose().epistemic < 100.0)
+
+
+def test_a_dataframe_task_is_predicted_by_its_column_names():
+    import pandas as pd
+
+    x = pd.DataFrame(rng.normal(size=(50, 2)), columns=["a", "b"])
+    y = (x["a"] > 0).astype(int)
+    model = Continual(hidden=(4,), epochs=2).fit_task(x, y).fit_task(x.to_numpy(), y)
+    np.testing.assert_allclose(model.predictive(x).mean(), model.predictive(x.to_numpy()).mean())
+    with pytest.raises(ValueError, match=r"columns the model was fitted with, \['a', 'b'\]"):
+        model.predictive(x.rename(columns={"a": "z"}))

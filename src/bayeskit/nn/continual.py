@@ -37,6 +37,7 @@ import pandas as pd
 
 from bayeskit._estimator import _Estimator, positive_int
 from bayeskit._validate import check_choice
+from bayeskit.nn import _continual_core as core  # JAX is loaded with bayeskit.nn already (its networks are Equinox)
 from bayeskit.nn._weights import WeightPosterior
 
 __all__ = ["METHODS", "Continual", "continual_metrics"]
@@ -164,16 +165,16 @@ class Continual(_Estimator):
         for name in ("epochs", "batch_size", "num_samples"):
             positive_int(getattr(self, name), name)
 
-    def _task_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """Validated features, targets (class codes in this task's output layer) and the task's classes."""
+    def _task_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str]]:
+        """Validated features, targets (class codes in this task's output layer), the task's classes, column names."""
         from bayeskit.nn._data import classification_data, regression_data
 
         task = len(self.posteriors_) if hasattr(self, "posteriors_") else 0
         if self.head == "gaussian":
-            x, target, _ = regression_data(X, y)
+            x, target, names = regression_data(X, y)
             classes = None
         else:
-            x, target, _, classes = classification_data(X, y)
+            x, target, names, classes = classification_data(X, y)
         if task:
             first = self._num_features
             if x.shape[1] != first:
@@ -183,7 +184,7 @@ class Continual(_Estimator):
                 )
             if classes is not None:
                 target, classes = self._match_classes(task, target, classes)
-        return x, target, classes
+        return x, target, classes, names
 
     def _match_classes(self, task: int, codes: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         first = self.classes_[0]
@@ -211,7 +212,7 @@ class Continual(_Estimator):
         A task that fails or is interrupted (Ctrl-C) leaves the model as it was after the last one.
         """
         self._check_settings()
-        kept = {name: list(value) if isinstance(value, list) else value for name, value in vars(self).items()}
+        kept = {name: _copied(value) for name, value in vars(self).items()}
         try:
             return self._fit_task(X, y)
         except BaseException:
@@ -239,10 +240,11 @@ class Continual(_Estimator):
                     f"`{name}` is {now!r} but was {before!r} for the first task: the tasks of one sequence share "
                     "one model. Set it back, or start a new Continual for the other setting."
                 )
-        x, target, classes = self._task_data(X, y)
+        x, target, classes, names = self._task_data(X, y)
         task = len(self.posteriors_)
         if task == 0:
             self._start(x, classes)
+            self.feature_names_in_ = names  # what predictive checks a DataFrame's columns against
         elif self.heads == "per-task":
             self._activate_head(task, jax.random.fold_in(self._base_key, 2 * task))
         self.classes_.append(classes)
@@ -277,8 +279,6 @@ class Continual(_Estimator):
         import jax
         import jax.numpy as jnp
         from jax.flatten_util import ravel_pytree
-
-        from bayeskit.nn import _continual_core as core
 
         self._num_features, self._first_structure = x.shape[1], self._structure()
         outputs = 1 if classes is None else classes.size
@@ -319,8 +319,6 @@ class Continual(_Estimator):
         import jax
         import jax.numpy as jnp
 
-        from bayeskit.nn import _continual_core as core
-
         capacity = int(self._params["head_w"].shape[0])
         if index >= capacity:
             grown = core.grow_heads(self._config, self._params, jax.random.fold_in(key, 1), 2 * capacity)
@@ -359,8 +357,6 @@ class Continual(_Estimator):
     def _fit_map(self, rows, key) -> None:
         from jax.flatten_util import ravel_pytree
 
-        from bayeskit.nn import _continual_core as core
-
         baseline = self.method in ("finetune", "joint")
         size = ravel_pytree(self._params)[0].size
         prior = self._first_prior(size) if baseline else self._gaussians["penalty"]
@@ -374,7 +370,7 @@ class Continual(_Estimator):
         flat = ravel_pytree(self._params)[0]
         if baseline:  # the Laplace at their weights, under the first prior
             laplace = self._first_prior(size)[0] + curvature
-            self._gaussians = dict.fromkeys(self._gaussians, (laplace, _times(laplace, flat)))
+            self._gaussians = dict.fromkeys(self._gaussians, (laplace, core.times(laplace, flat)))
         else:
             scales = {"posterior": 1.0, "penalty": float(self.strength)}
             anchored = self.method == "ewc" and bool(self.posteriors_)
@@ -389,8 +385,6 @@ class Continual(_Estimator):
 
         With ``replace`` (the baselines) the blocks of these rows replace them.
         """
-        from bayeskit.nn import _continual_core as core
-
         x, _, heads = rows
         if replace:
             self._head_blocks = {}
@@ -400,10 +394,11 @@ class Continual(_Estimator):
             self._head_blocks[int(head)] = block if previous is None else previous + block
 
     def _last_layer(self) -> dict[int, tuple[Any, Any]]:
-        """Per output layer in use: its weights and the precision of its Gaussian (prior precision by evidence)."""
-        import jax.numpy as jnp
+        """Per output layer in use: its weights and the Cholesky factor of its Gaussian's precision.
 
-        from bayeskit.nn import _continual_core as core
+        The prior precision is chosen by the evidence where the layer has seen data.
+        """
+        import jax.numpy as jnp
 
         out = {}
         for head in range(self._heads_used):
@@ -415,13 +410,11 @@ class Continual(_Estimator):
                 tau = _evidence_prior_precision(
                     np.asarray(block, float) + self._base * np.eye(mean.size), self._base, np.asarray(mean), everything
                 )
-            out[head] = (mean, block + tau * jnp.eye(mean.size, dtype=jnp.float32))
+            out[head] = (mean, jnp.linalg.cholesky(block + tau * jnp.eye(mean.size, dtype=jnp.float32)))
         return out
 
     def _fit_vcl(self, rows, key) -> None:
         import jax
-
-        from bayeskit.nn import _continual_core as core
 
         prior = (self._prior_mean, self._prior_var)
         self._q, losses = core.train(self._config, "vcl", self._q, prior, rows, key, self._schedule(rows[0].shape[0]))
@@ -437,9 +430,8 @@ class Continual(_Estimator):
         import jax
         from jax.flatten_util import ravel_pytree
 
-        from bayeskit.nn import _continual_core as core
-
         flat = ravel_pytree(self._params)[0]
+        used = np.asarray(core.used_entries(self._params, self._heads_used))
         if self.method == "vcl":
             precision = 1.0 / ravel_pytree(jax.tree.map(lambda r: jax.nn.softplus(r) ** 2, self._q["rho"]))[0]
             loc, state = flat, {"q": self._q}
@@ -448,7 +440,6 @@ class Continual(_Estimator):
             loc = _solve(precision, shift) if self.method == "ewc" else flat
             tuned = self._base
             if self.prior_precision == "evidence":
-                used = np.asarray(core.used_entries(self._params, self._heads_used))
                 tuned = _evidence_prior_precision(np.asarray(precision, float), self._base, np.asarray(flat), used)
                 precision = precision + (tuned - self._base) * _identity(precision)
             state = {"params": self._params, "precision": precision}
@@ -457,7 +448,6 @@ class Continual(_Estimator):
             self.prior_precision_.append(tuned)
         state["heads"] = self._heads_used
         self._states.append(state)
-        used = np.asarray(core.used_entries(self._params, self._heads_used))
         precision = np.asarray(precision, dtype=float)
         precision = precision[np.ix_(used, used)] if precision.ndim == 2 else precision[used]
         self.posteriors_.append(
@@ -479,7 +469,7 @@ class Continual(_Estimator):
         Parameters
         ----------
         X
-            Rows with the first task's features.
+            Rows with the first task's features (a DataFrame with its column names, or an array).
         task
             Which task's output layer to read (``heads="per-task"``; needed once there are
             two). Ignored for a shared head.
@@ -497,14 +487,13 @@ class Continual(_Estimator):
         import jax.numpy as jnp
 
         from bayeskit._design import design_matrix
-        from bayeskit.nn import _continual_core as core
         from bayeskit.predictive import CategoricalPredictive, GaussianMixturePredictive
 
         self._check_fitted()
         stage = self._stage(after)
         state = self._states[stage]
         head = self._head_index(task, state["heads"], stage)
-        x = design_matrix(X, expected=[f"x{j}" for j in range(self._num_features)], owner="this Continual").values
+        x = design_matrix(X, expected=self.feature_names_in_, owner="this Continual").values
         # rows padded to a power of two: one compiled program serves every size up to it
         bucket = max(64, 1 << (x.shape[0] - 1).bit_length())
         rows = jnp.asarray(np.concatenate([x, np.zeros((bucket - x.shape[0], x.shape[1]))]), jnp.float32)
@@ -514,8 +503,8 @@ class Continual(_Estimator):
         if "q" in state:
             draws = core.mean_field_draws(state["q"], rows, heads, key, num)
         elif "last_layer" in state:
-            mean, precision = state["last_layer"][head]
-            draws = core.last_layer_draws(state["params"], head, mean, precision, rows, key, num)
+            mean, factor = state["last_layer"][head]
+            draws = core.last_layer_draws(state["params"], mean, factor, rows, key, num)
         else:
             draws = core.linearized_draws(state["params"], state["precision"], rows, heads, key, num)
         draws = np.asarray(draws, dtype=float)[:, : x.shape[0]]
@@ -605,12 +594,19 @@ def continual_metrics(matrix: pd.DataFrame) -> dict[str, float]:
     }
 
 
+def _copied(value: Any) -> Any:
+    """A list or dict copied one level down (what a task appends to or sets), anything else as it is."""
+    if isinstance(value, list):
+        return list(value)
+    return dict(value) if isinstance(value, dict) else value
+
+
 def _updated(precision, shift, curvature, flat, anchored: bool):
     """The Gaussian after one more task: online Laplace re-centres at ``flat``; EWC (``anchored``) adds one there."""
     precision = precision + curvature
     if anchored:
-        return precision, shift + _times(curvature, flat)
-    return precision, _times(precision, flat)
+        return precision, shift + core.times(curvature, flat)
+    return precision, core.times(precision, flat)
 
 
 def _reset_entries(precision, shift, mask, base: float):
@@ -652,10 +648,6 @@ def _evidence_prior_precision(precision: np.ndarray, base: float, weights: np.nd
         return -(0.5 * count * log_tau - 0.5 * tau * norm - 0.5 * np.sum(np.log(tau + curvature)))
 
     return float(np.exp(minimize_scalar(negative, bounds=(-10.0, 12.0), method="bounded").x))
-
-
-def _times(precision, vector):
-    return precision * vector if precision.ndim == 1 else precision @ vector
 
 
 def _solve(precision, shift):
