@@ -36,16 +36,7 @@ FULL = DemoSize(
     continual_tasks=5,
     continual_epochs=40,
 )
-QUICK = DemoSize(
-    draws=1000,
-    epochs=100,
-    vae_epochs=40,
-    bandit_horizon=20_000,
-    bandit_seeds=50,
-    topic_passes=3,
-    continual_tasks=3,
-    continual_epochs=3,
-)
+QUICK = FULL._replace(epochs=100, vae_epochs=40, topic_passes=3, continual_tasks=3, continual_epochs=3)
 
 
 def _conjugate(report: Report, size: DemoSize) -> dict[str, Any]:

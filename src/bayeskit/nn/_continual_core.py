@@ -51,6 +51,7 @@ __all__ = [
     "mean_field_kl",
     "outputs",
     "set_head",
+    "times",
     "train",
     "used_entries",
 ]
@@ -128,12 +129,17 @@ def head_entries(params: dict[str, Any], index: int) -> jax.Array:
     return _entries(params, False, jnp.arange(params["head_w"].shape[0]) == index)
 
 
-def outputs(params: dict[str, Any], x: jax.Array, heads: jax.Array) -> jax.Array:
-    """``(n, C)`` outputs of rows ``x`` ``(n, d)``, each read from output layer ``heads[i]``."""
+def _trunk(params: dict[str, Any], x: jax.Array) -> jax.Array:
+    """The last hidden layer's activations (the inputs themselves for a linear model)."""
     h = x
     for weight, bias in params["trunk"]:
         h = jax.nn.relu(h @ weight.T + bias)
-    return _read_heads(jnp.einsum("nh,tch->ntc", h, params["head_w"]) + params["head_b"], heads)
+    return h
+
+
+def outputs(params: dict[str, Any], x: jax.Array, heads: jax.Array) -> jax.Array:
+    """``(n, C)`` outputs of rows ``x`` ``(n, d)``, each read from output layer ``heads[i]``."""
+    return _read_heads(jnp.einsum("nh,tch->ntc", _trunk(params, x), params["head_w"]) + params["head_b"], heads)
 
 
 def _read_heads(every: jax.Array, heads: jax.Array) -> jax.Array:
@@ -151,10 +157,14 @@ def log_likelihood(config: Config, out: jax.Array, y: jax.Array) -> jax.Array:
     return -0.5 * (jnp.log(2 * jnp.pi * variance) + (y - out[:, 0]) ** 2 / variance)
 
 
+def times(precision: jax.Array, vector: jax.Array) -> jax.Array:
+    """``precision @ vector`` for a diagonal ``(P,)`` or full ``(P, P)`` precision."""
+    return precision * vector if precision.ndim == 1 else precision @ vector
+
+
 def _penalty(flat: jax.Array, precision: jax.Array, shift: jax.Array) -> jax.Array:
     """Negative log of the Gaussian prior (up to a constant): ``0.5 theta' P theta - shift' theta``."""
-    curvature_term = precision * flat if precision.ndim == 1 else precision @ flat
-    return 0.5 * flat @ curvature_term - shift @ flat
+    return 0.5 * flat @ times(precision, flat) - shift @ flat
 
 
 def _sampled_outputs(q: dict[str, Any], x: jax.Array, heads: jax.Array, key: jax.Array) -> jax.Array:
@@ -340,17 +350,22 @@ def curvature(config: Config, params: dict[str, Any], x: Any, heads: Any, full: 
     ``x`` and ``heads`` are NumPy arrays; rows go through in fixed-size chunks (the last
     one padded and masked), so one compiled program serves any number of rows.
     """
+    program = _full_chunk if full else _diagonal_chunk
+    return _summed_over_chunks(lambda *chunk: program(config, params, *chunk), x, heads, _CHUNK)
+
+
+def _summed_over_chunks(program: Any, x: Any, heads: Any, size: int) -> jax.Array:
+    """``sum program(rows, heads, mask)`` over chunks of ``size`` rows, the last padded and masked (one compile)."""
     import numpy as np
 
     x, heads = np.asarray(x, np.float32), np.asarray(heads, np.int32)
     total = None
-    for start in range(0, x.shape[0], _CHUNK):
-        rows, head = x[start : start + _CHUNK], heads[start : start + _CHUNK]
-        pad = _CHUNK - rows.shape[0]
-        mask = (np.arange(_CHUNK) < rows.shape[0]).astype(np.float32)
+    for start in range(0, x.shape[0], size):
+        rows, head = x[start : start + size], heads[start : start + size]
+        pad = size - rows.shape[0]
+        mask = (np.arange(size) < rows.shape[0]).astype(np.float32)
         rows = np.concatenate([rows, np.zeros((pad, rows.shape[1]), np.float32)])
-        head = np.concatenate([head, np.zeros(pad, np.int32)])
-        part = (_full_chunk if full else _diagonal_chunk)(config, params, rows, head, mask)
+        part = program(rows, np.concatenate([head, np.zeros(pad, np.int32)]), mask)
         total = part if total is None else total + part
     return total
 
@@ -437,9 +452,7 @@ def mean_field_draws(q: dict[str, Any], x: jax.Array, heads: jax.Array, key: jax
 
 def features(params: dict[str, Any], x: jax.Array) -> jax.Array:
     """``(n, H + 1)``: the trunk's last hidden layer (the inputs for a linear model) and a column of ones."""
-    h = x
-    for weight, bias in params["trunk"]:
-        h = jax.nn.relu(h @ weight.T + bias)
+    h = _trunk(params, x)
     return jnp.concatenate([h, jnp.ones((h.shape[0], 1), h.dtype)], axis=1)
 
 
@@ -457,16 +470,8 @@ def head_curvature(config: Config, params: dict[str, Any], x: Any, head: int) ->
     """The full Gauss-Newton matrix of output layer ``head`` over rows ``x`` (the trunk held), in chunks."""
     import numpy as np
 
-    x = np.asarray(x, np.float32)
-    total = None
-    for start in range(0, x.shape[0], 4 * _CHUNK):
-        rows = x[start : start + 4 * _CHUNK]
-        pad = 4 * _CHUNK - rows.shape[0]
-        mask = (np.arange(4 * _CHUNK) < rows.shape[0]).astype(np.float32)
-        rows = np.concatenate([rows, np.zeros((pad, rows.shape[1]), np.float32)])
-        part = _head_block_chunk(config, params, rows, np.full(4 * _CHUNK, head, np.int32), mask)
-        total = part if total is None else total + part
-    return total
+    heads = np.full(np.shape(x)[0], head, np.int32)
+    return _summed_over_chunks(lambda *chunk: _head_block_chunk(config, params, *chunk), x, heads, 4 * _CHUNK)
 
 
 def head_weights(params: dict[str, Any], head: int) -> jax.Array:
@@ -476,11 +481,13 @@ def head_weights(params: dict[str, Any], head: int) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnames="num")
 def last_layer_draws(
-    params: dict[str, Any], head: int, mean: jax.Array, precision: jax.Array, x: jax.Array, key: jax.Array, num: int
+    params: dict[str, Any], mean: jax.Array, factor: jax.Array, x: jax.Array, key: jax.Array, num: int
 ) -> jax.Array:
-    """``(num, n, C)`` outputs with output layer ``head`` drawn from ``N(mean, precision^-1)``, the trunk held."""
+    """``(num, n, C)`` outputs with one output layer drawn from ``N(mean, (L L')^-1)``, the trunk held.
+
+    ``factor`` is ``L``, the lower Cholesky factor of the layer's precision (computed once per stage).
+    """
     phi = features(params, x)
-    factor = jnp.linalg.cholesky(precision)
     noise = jax.random.normal(key, (num, mean.shape[0]), mean.dtype)
     weights = mean + jax.scipy.linalg.solve_triangular(factor.T, noise.T, lower=False).T
     return jnp.einsum("np,scp->snc", phi, weights.reshape(num, -1, phi.shape[1]))
